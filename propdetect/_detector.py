@@ -1,0 +1,355 @@
+"""Detector: sentence spans -> features -> calibrated scores -> thresholds -> evidence."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from ._features import DocStats, Featurizer, doc_stats, ngrams, token_spans, tokenize
+from ._persist import read_model, write_model
+from ._results import Analysis, Sentence
+from ._sentences import split_sentences
+
+__all__ = ["Detector", "BUNDLED_MODEL"]
+
+#: Name of the model folder shipped inside the package (``propdetect/models/``).
+BUNDLED_MODEL = "ptc2020"
+
+# Sentences scored per block: bounds the temporary (n_nonzeros x n_techniques)
+# array to a few MB whatever the document's length.
+_CHUNK = 2048
+
+
+def _check_text(text: object) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray)):
+        raise TypeError(
+            "detect() takes str, not bytes: decode it first, e.g. data.decode('utf-8')"
+        )
+    raise TypeError(f"detect() takes a str, not {type(text).__name__}")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function without overflow warnings for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _sparse_dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+                weights: np.ndarray) -> np.ndarray:
+    """Rows of a CSR matrix times a dense matrix, with NumPy only."""
+    n = len(indptr) - 1
+    out = np.zeros((n, weights.shape[1]), dtype=np.float64)
+    if len(indices) == 0:
+        return out
+    contrib = weights[indices] * data[:, None]
+    nonempty = indptr[1:] > indptr[:-1]
+    out[nonempty] = np.add.reduceat(contrib, indptr[:-1][nonempty], axis=0)
+    return out
+
+
+class Detector:
+    """A trained propaganda-technique detector.
+
+    Get one with :meth:`load` (the bundled model, or a folder written by
+    :meth:`save` or ``propdetect train``) or from ``propdetect.train``.
+
+    Attributes
+    ----------
+    techniques : tuple of str
+        The technique ids this model scores, in the order of its weights.
+    thresholds : mapping of str to float
+        Per technique, the probability from which it is reported.
+    metadata : mapping
+        What ``metadata.json`` says: versions, data digest, config, metrics.
+
+    Examples
+    --------
+    >>> det = Detector.load()
+    >>> a = det.detect("They are very cruel, they don't spare anyone.")
+    >>> a.sentences[0].start, a.sentences[0].end
+    (0, 45)
+    >>> len(det.techniques)
+    14
+    """
+
+    def __init__(self, featurizer: Featurizer, arrays: Mapping[str, np.ndarray],
+                 metadata: Mapping[str, Any]) -> None:
+        self._featurizer = featurizer
+        techniques = tuple(metadata["techniques"])
+        n_terms = len(featurizer.vocabulary_)
+        coef = np.asarray(arrays["coef"], dtype=np.float32)
+        self._coef_lex = coef[:n_terms]
+        self._coef_dense = coef[n_terms:].astype(np.float64)
+        self._intercept = np.asarray(arrays["intercept"], dtype=np.float64)
+        self._calib_a = np.asarray(arrays["calib_a"], dtype=np.float64)
+        self._calib_b = np.asarray(arrays["calib_b"], dtype=np.float64)
+        self._thresholds = np.asarray(arrays["thresholds"], dtype=np.float64)
+        self._arrays = dict(arrays)
+        self._terms: list[str] | None = None  # inverse vocabulary, built on first evidence
+        self.techniques: tuple[str, ...] = techniques
+        self.thresholds: Mapping[str, float] = MappingProxyType(
+            dict(zip(techniques, self._thresholds.tolist()))
+        )
+        self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata))
+        self._evidence_top = int(metadata.get("config", {}).get("evidence_top", 3))
+
+    def __repr__(self) -> str:
+        name = self.metadata.get("name", "?")
+        return f"<Detector {name!r}: {len(self.techniques)} techniques>"
+
+    # -- loading and saving ----------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> Detector:
+        """Load a model folder; with no path, the bundled model (cached per process).
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            A folder written by :meth:`save` or ``propdetect train --out``.
+
+        Raises
+        ------
+        ModelFormatError
+            The folder is missing, incomplete, corrupt or holds a pickle.
+        ModelVersionError
+            The model needs another scikit-learn minor version or file format.
+        """
+        if path is None:
+            return _bundled()
+        meta, vocabulary, arrays = read_model(path)
+        return cls._from_parts(meta, vocabulary, arrays)
+
+    @classmethod
+    def _from_parts(cls, meta: Mapping[str, Any], vocabulary: list[str],
+                    arrays: Mapping[str, np.ndarray]) -> Detector:
+        cfg = meta.get("config", {})
+        f = Featurizer(ngram_max=int(cfg.get("ngram_max", 2)),
+                       min_df=int(cfg.get("min_df", 2)),
+                       max_features=cfg.get("max_features"))
+        f.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
+        f.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
+        f.dense_mean_ = np.asarray(arrays["dense_mean"], dtype=np.float64)
+        f.dense_scale_ = np.asarray(arrays["dense_scale"], dtype=np.float64)
+        return cls(f, arrays, meta)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write this model to a folder that :meth:`load` reads.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
+        vocabulary = [""] * len(self._featurizer.vocabulary_)
+        for term, i in self._featurizer.vocabulary_.items():
+            vocabulary[i] = term
+        return write_model(path, dict(self.metadata), vocabulary, self._arrays)
+
+    # -- scoring ---------------------------------------------------------------
+    def _score_block(self, sentences: Sequence[str], stats: DocStats | None,
+                     offset: int) -> tuple[np.ndarray, Any]:
+        X, D = self._featurizer.transform_doc(sentences, stats, offset)
+        z = _sparse_dot(X.indptr, X.indices, X.data, self._coef_lex)
+        z += D @ self._coef_dense
+        z += self._intercept
+        p = _sigmoid(self._calib_a * z + self._calib_b)
+        return p, X
+
+    def predict_proba_doc(self, sentences: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities for the sentences of one document.
+
+        Parameters
+        ----------
+        sentences : sequence of str
+            The document's sentences, in order (context features use them all).
+
+        Returns
+        -------
+        ndarray of shape (n_sentences, n_techniques)
+        """
+        return np.vstack([p for p, _ in self._iter_blocks(sentences)] or
+                         [np.zeros((0, len(self.techniques)))])
+
+    def _iter_blocks(self, sentences: Sequence[str]):  # noqa: ANN202
+        n = len(sentences)
+        if n <= _CHUNK:
+            yield self._score_block(sentences, None, 0)
+            return
+        # Long document: count over the whole of it first, then score in blocks,
+        # so that memory stays bounded by the block size.
+        stats = doc_stats([tokenize(s) for s in sentences])
+        for i in range(0, n, _CHUNK):
+            yield self._score_block(sentences[i : i + _CHUNK], stats, i)
+
+    def detect(self, text: str) -> Analysis:
+        """Find propaganda techniques in each sentence of ``text``.
+
+        Parameters
+        ----------
+        text : str
+            A news article or any text. Offsets in the result index this string.
+
+        Returns
+        -------
+        Analysis
+            One :class:`Sentence` per sentence; blank text gives no sentences.
+
+        Raises
+        ------
+        TypeError
+            If ``text`` is not a ``str``.
+
+        Examples
+        --------
+        >>> det = Detector.load()
+        >>> text = "Breaking news.\\nThey are very cruel, they don't spare anyone."
+        >>> [(s.start, s.end) for s in det.detect(text).sentences]
+        [(0, 14), (15, 60)]
+        """
+        text = _check_text(text)
+        spans = split_sentences(text)
+        if not spans:
+            return Analysis(())
+        sents = [text[a:b] for a, b in spans]
+        ids = self.techniques
+        thr = self._thresholds
+        out: list[Sentence] = []
+        base = 0
+        for p, X in self._iter_blocks(sents):
+            above = p >= thr
+            for i, row in enumerate(p.tolist()):
+                a, b = spans[base + i]
+                found: tuple[str, ...] = ()
+                evidence: dict[str, list[tuple[int, int]]] = {}
+                if above[i].any():
+                    ks = sorted(np.flatnonzero(above[i]).tolist(), key=lambda k: -row[k])
+                    found = tuple(ids[k] for k in ks)
+                    evidence = self._evidence(sents[base + i], a, X, i, ks)
+                out.append(Sentence(sents[base + i], a, b, found, dict(zip(ids, row)), evidence))
+            base += len(p)
+        return Analysis(tuple(out))
+
+    def _evidence(self, sentence: str, offset: int, X: Any, row: int,
+                  ks: list[int]) -> dict[str, list[tuple[int, int]]]:
+        """The n-grams of the sentence that add most to each technique's score."""
+        if self._terms is None:
+            terms = [""] * len(self._featurizer.vocabulary_)
+            for t, j in self._featurizer.vocabulary_.items():
+                terms[j] = t
+            self._terms = terms
+        lo, hi = X.indptr[row], X.indptr[row + 1]
+        cols, vals = X.indices[lo:hi], X.data[lo:hi]
+        toks = token_spans(sentence)
+        words = [t for t, _, _ in toks]
+        positions: dict[str, list[tuple[int, int]]] = {}
+        n_max = self._featurizer.ngram_max
+        for n in range(1, n_max + 1):
+            for i in range(len(words) - n + 1):
+                positions.setdefault(" ".join(words[i : i + n]), []).append(
+                    (toks[i][1], toks[i + n - 1][2])
+                )
+        out: dict[str, list[tuple[int, int]]] = {}
+        for k in ks:
+            contrib = self._coef_lex[cols, k] * vals
+            order = np.argsort(-contrib, kind="stable")[: self._evidence_top]
+            spans: list[tuple[int, int]] = []
+            for j in order:
+                if contrib[j] <= 0:
+                    break
+                spans.extend(positions.get(self._terms[cols[j]], ()))
+            out[self.techniques[k]] = _merge(sorted(spans), offset)
+        return out
+
+    def detect_many(self, texts: Iterable[str], n_jobs: int = 1,
+                    batch_size: int = 32) -> list[Analysis]:
+        """Run :meth:`detect` over many texts, in order.
+
+        Parameters
+        ----------
+        texts : iterable of str
+            The texts; a single ``str`` is refused (use :meth:`detect`).
+        n_jobs : int, default=1
+            Worker processes (joblib); ``-1`` uses every core. Results are the same
+            as with ``n_jobs=1``, in input order.
+        batch_size : int, default=32
+            Texts sent to a worker at a time.
+
+        Returns
+        -------
+        list of Analysis
+        """
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("detect_many() takes an iterable of texts; for one text use detect()")
+        texts = [_check_text(t) for t in texts]
+        if n_jobs == 1 or len(texts) <= 1:
+            return [self.detect(t) for t in texts]
+        from joblib import Parallel, delayed
+
+        batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
+        results = Parallel(n_jobs=n_jobs)(delayed(_detect_batch)(self, b) for b in batches)
+        return [a for batch in results for a in batch]
+
+
+def _detect_batch(detector: Detector, texts: list[str]) -> list[Analysis]:
+    return [detector.detect(t) for t in texts]
+
+
+def _merge(spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return [(a + offset, b + offset) for a, b in merged]
+
+
+_lock = threading.Lock()
+_cache: dict[str, Detector] = {}
+
+
+def bundled_model_path() -> Path:
+    """The folder of the bundled model inside the installed package."""
+    return Path(str(resources.files("propdetect") / "models" / BUNDLED_MODEL))
+
+
+def _bundled() -> Detector:
+    with _lock:
+        det = _cache.get(BUNDLED_MODEL)
+        if det is None:
+            meta, vocabulary, arrays = read_model(bundled_model_path())
+            det = Detector._from_parts(meta, vocabulary, arrays)
+            _cache[BUNDLED_MODEL] = det
+        return det
+
+
+def detect(text: str) -> Analysis:
+    """Find propaganda techniques in ``text`` with the bundled model.
+
+    The model is loaded on the first call and kept for the life of the process.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    Analysis
+
+    Examples
+    --------
+    >>> import propdetect
+    >>> analysis = propdetect.detect("They are very cruel, they don't spare anyone.")
+    >>> s = analysis.sentences[0]
+    >>> s.text == "They are very cruel, they don't spare anyone."[s.start:s.end]
+    True
+    """
+    return _bundled().detect(text)
