@@ -12,6 +12,7 @@ from ._detector import Detector, detect
 from ._persist import ModelError, ModelFormatError, ModelVersionError
 from ._results import Analysis, Sentence
 from ._taxonomy import TECHNIQUE_IDS, TECHNIQUES, Technique, UnknownTechniqueError, technique
+from ._train import train
 
 __all__ = [
     "Analysis",
@@ -27,4 +28,5 @@ __all__ = [
     "__version__",
     "detect",
     "technique",
+    "train",
 ]

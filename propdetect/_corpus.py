@@ -10,18 +10,34 @@ overlaps at least one of its characters).
 from __future__ import annotations
 
 import bisect
+import csv
 import hashlib
+import json
 import os
 import re
+import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ._sentences import iter_lines
 from ._taxonomy import TECHNIQUE_IDS, UnknownTechniqueError, technique_id
 
-__all__ = ["LabelledDocument", "CorpusReport", "DataError", "read_ptc", "data_digest"]
+__all__ = [
+    "LabelledDocument",
+    "CorpusReport",
+    "DataError",
+    "read_ptc",
+    "read_jsonl",
+    "read_csv",
+    "read_semeval2021",
+    "documents_from_examples",
+    "documents_from_dataset",
+    "load_documents",
+    "data_digest",
+]
 
 _ARTICLE_ID = re.compile(r"article(\d+)")
 
@@ -57,9 +73,11 @@ class CorpusReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
-        out = [f"read {self.documents} documents, {self.sentences} sentences, {self.spans} spans"]
+        spans = f", {self.spans} spans" if self.spans else ""
+        out = [f"read {self.documents} documents, {self.sentences} sentences{spans}"]
         for label, n in sorted(self.dropped_labels.items()):
-            out.append(f"dropped {n} span(s) labelled {label!r} (no counterpart among the 14 techniques)")
+            what = "span(s)" if self.spans else "label(s)"
+            out.append(f"dropped {n} {what} labelled {label!r} (no counterpart among the 14 techniques)")
         for s in self.skipped_spans:
             out.append(f"skipped {s}")
         return out
@@ -75,13 +93,20 @@ def _resolve_label(label: str, where: str) -> str | None:
 
 
 def _read_text(path: Path) -> str:
+    """The file decoded as UTF-8 with nothing translated (offsets stay exact)."""
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected a file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path}:{line}: not valid UTF-8 ({exc.reason} at byte {exc.start}); convert the file to UTF-8"
+        ) from None
 
 
 def _label_files(labels: Path) -> list[Path]:
@@ -199,33 +224,354 @@ def data_digest(docs: Iterable[LabelledDocument]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def documents_from_examples(examples: Iterable[dict], where: str = "examples") -> list[LabelledDocument]:
-    """Sentence-level examples -> one single-sentence document each.
+# -- sentence records: JSON Lines, CSV, Python dicts, Hugging Face datasets ------
+#: The fields a sentence record may carry. ``doc_id`` (or ``id``) groups records
+#: into one document, in order, so that context features and grouped CV see the
+#: article a sentence came from.
+TEXT_FIELD = "text"
+LABELS_FIELD = "techniques"
+GROUP_FIELDS = ("doc_id", "id")
 
-    Each example is a mapping with ``text`` (str) and ``techniques`` (a list of
-    technique ids or any name the taxonomy resolves; a ``;``-separated string is
-    also accepted).
-    """
-    docs = []
-    for i, ex in enumerate(examples, start=1):
-        here = f"{where}: item {i}"
-        if not isinstance(ex, dict):
-            raise DataError(f"{here}: expected a mapping with 'text' and 'techniques'")
-        text = ex.get("text")
+
+def _labels_of(value: Any, where: str, report: CorpusReport) -> frozenset[str]:
+    """Resolve a record's labels: a list of names, or one ``;``-separated string."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        value = [x for x in (p.strip() for p in value.split(";")) if x]
+    elif not isinstance(value, (list, tuple)):
+        raise DataError(
+            f"{where}: {LABELS_FIELD!r} must be a list of technique names (or one ';'-separated string), "
+            f"not {type(value).__name__}"
+        )
+    ids = set()
+    for lab in value:
+        if not isinstance(lab, str):
+            raise DataError(f"{where}: technique labels must be strings, got {lab!r}")
+        tid = _resolve_label(lab, where)
+        if tid is None:
+            report.dropped_labels[lab] += 1
+        else:
+            ids.add(tid)
+    return frozenset(ids)
+
+
+def _stripped_bounds(text: str) -> tuple[int, int] | None:
+    lines = list(iter_lines(text))
+    if not lines:
+        return None
+    return lines[0][0], lines[-1][1]
+
+
+def _documents_from_records(records: Iterable[tuple[str, Any]],
+                            report: CorpusReport | None = None) -> tuple[list[LabelledDocument], CorpusReport]:
+    """``(where, record)`` pairs -> documents, grouping records that share a
+    ``doc_id``/``id``; records without one are a document each."""
+    report = report if report is not None else CorpusReport()
+    groups: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    n = 0
+    for where, rec in records:
+        n += 1
+        if not isinstance(rec, Mapping):
+            raise DataError(
+                f"{where}: expected an object with {TEXT_FIELD!r} and {LABELS_FIELD!r}, got {type(rec).__name__}"
+            )
+        missing = [k for k in (TEXT_FIELD, LABELS_FIELD) if k not in rec]
+        if missing:
+            raise DataError(
+                f"{where}: missing field(s) {', '.join(map(repr, missing))}; each record needs "
+                f"{TEXT_FIELD!r} (the sentence) and {LABELS_FIELD!r} (a list of technique names, [] for none)"
+            )
+        text = rec[TEXT_FIELD]
         if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{here}: 'text' must be a non-empty string")
-        labels = ex.get("techniques") or []
-        if isinstance(labels, str):
-            labels = [x for x in (p.strip() for p in labels.split(";")) if x]
-        ids = set()
-        for lab in labels:
-            tid = _resolve_label(str(lab), here)
-            if tid is not None:
-                ids.add(tid)
-        lines = list(iter_lines(text))
-        if not lines:
-            raise DataError(f"{here}: 'text' must be a non-empty string")
-        # The whole text is the gold sentence: its labels apply to all of it.
-        span = ((lines[0][0], lines[-1][1]),)
-        docs.append(LabelledDocument(str(ex.get("id", i)), text, span, (frozenset(ids),)))
-    return docs
+            raise DataError(f"{where}: {TEXT_FIELD!r} must be a non-empty string, got {text!r}")
+        labels = _labels_of(rec[LABELS_FIELD], where, report)
+        key = next((rec[k] for k in GROUP_FIELDS if rec.get(k) not in (None, "")), None)
+        gkey = f"\0{n}" if key is None else str(key)
+        groups.setdefault(gkey, []).append((text, labels))
+    if n == 0:
+        raise DataError("no records: the data is empty")
+    docs = []
+    for i, (gkey, items) in enumerate(groups.items(), start=1):
+        parts, spans, pos = [], [], 0
+        for text, _ in items:
+            a, b = _stripped_bounds(text)  # type: ignore[misc]  # non-blank: checked above
+            parts.append(text)
+            spans.append((pos + a, pos + b))
+            pos += len(text) + 1
+        doc_id = str(i) if gkey.startswith("\0") else gkey
+        docs.append(LabelledDocument(doc_id, "\n".join(parts), tuple(spans), tuple(l for _, l in items)))
+    report.documents = len(docs)
+    report.sentences = sum(len(d.spans) for d in docs)
+    return docs, report
+
+
+def _documents_from_file(path: Path, records: Iterable[tuple[str, Any]],
+                         empty: str) -> tuple[list[LabelledDocument], CorpusReport]:
+    records = list(records)
+    if not records:
+        raise DataError(f"{path}: {empty}")
+    return _documents_from_records(records)
+
+
+def _nonblank_lines(path: Path, text: str) -> Iterator[tuple[str, str]]:
+    # Split on "\n" only: JSON strings may hold a raw U+2028, which splitlines() would cut.
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield f"{path}:{lineno}", line
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read labelled sentences from a JSON Lines file.
+
+    Each non-blank line is an object ``{"text": str, "techniques": [name, ...]}``;
+    names are technique ids or any label the taxonomy resolves (``[]`` for none).
+    An optional ``doc_id`` (or ``id``) field puts the lines that share it into one
+    document, in file order, so that article context and grouped cross-validation
+    work as for PTC articles.
+
+    Parameters
+    ----------
+    path : path
+        A UTF-8 ``.jsonl`` file.
+
+    Returns
+    -------
+    documents : list of LabelledDocument
+    report : CorpusReport
+
+    Raises
+    ------
+    DataError
+        Unreadable or non-UTF-8 file, invalid JSON, a missing field, empty text,
+        an unknown label; the message names the file and line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+    >>> _ = p.write_text('{"doc_id": "a", "text": "Traitors!", "techniques": ["name calling"]}\\n'
+    ...                  '{"doc_id": "a", "text": "It rained.", "techniques": []}\\n')
+    >>> docs, report = read_jsonl(p)
+    >>> len(docs), docs[0].sentences, docs[0].labels[0]
+    (1, ['Traitors!', 'It rained.'], frozenset({'name_calling_labeling'}))
+    """
+    path = Path(path)
+    text = _read_text(path).removeprefix("\ufeff")
+
+    def records() -> Iterator[tuple[str, Any]]:
+        for where, line in _nonblank_lines(path, text):
+            try:
+                yield where, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(
+                    f"{where}: invalid JSON ({exc.msg} at column {exc.colno}); "
+                    f"each line must be one object like {{\"text\": \"...\", \"techniques\": []}}"
+                ) from None
+
+    return _documents_from_file(path, records(), "no records (the file is empty)")
+
+
+def read_csv(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read labelled sentences from a CSV file with a header row.
+
+    Columns ``text`` and ``techniques`` (technique names separated by ``;``, empty
+    for none) are required; an optional ``doc_id`` (or ``id``) column groups rows
+    into documents as in :func:`read_jsonl`. Other columns are ignored.
+
+    Raises
+    ------
+    DataError
+        Unreadable or non-UTF-8 file, a missing column, malformed CSV, empty text,
+        an unknown label; the message names the file and line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_text('text,techniques\\n"Traitors, all of them!",Name_Calling;loaded language\\nIt rained.,\\n')
+    >>> docs, _ = read_csv(p)
+    >>> [sorted(d.labels[0]) for d in docs]
+    [['loaded_language', 'name_calling_labeling'], []]
+    """
+    path = Path(path)
+    text = _read_text(path).removeprefix("\ufeff")
+    reader = csv.reader(text.splitlines(keepends=True))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise DataError(f"{path}:1: malformed CSV header ({exc})") from None
+    if header is None:
+        raise DataError(f"{path}: empty file; expected a header line with columns text,techniques")
+    header = [h.strip() for h in header]
+    missing = [c for c in (TEXT_FIELD, LABELS_FIELD) if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}:1: missing column(s) {', '.join(missing)}; the header must name the columns "
+            f"{TEXT_FIELD} and {LABELS_FIELD} (found: {', '.join(header) or 'nothing'})"
+        )
+
+    def records() -> Iterator[tuple[str, Any]]:
+        start = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise DataError(f"{path}:{start}: malformed CSV ({exc})") from None
+            where = f"{path}:{start}"
+            start = reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(header):
+                raise DataError(
+                    f"{where}: {len(row)} fields but the header has {len(header)}; quote fields that "
+                    f"contain commas"
+                )
+            yield where, dict(zip(header, row + [""] * (len(header) - len(row))))
+
+    return _documents_from_file(path, records(), "no data rows after the header")
+
+
+def _json_array_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
+    """The items of a top-level JSON array with the line each one starts on."""
+    dec = json.JSONDecoder()
+    ws = re.compile(r"\s*")
+
+    def fail(pos: int, what: str) -> DataError:
+        return DataError(f"{path}:{text.count(chr(10), 0, pos) + 1}: {what}")
+
+    i = ws.match(text, 0).end()  # type: ignore[union-attr]
+    if not text.startswith("[", i):
+        raise fail(i, "expected a JSON array of {\"id\", \"labels\", \"text\"} objects")
+    i = ws.match(text, i + 1).end()  # type: ignore[union-attr]
+    if text.startswith("]", i):
+        return
+    while True:
+        try:
+            obj, end = dec.raw_decode(text, i)
+        except json.JSONDecodeError as exc:
+            raise fail(exc.pos, f"invalid JSON ({exc.msg})") from None
+        yield text.count("\n", 0, i) + 1, obj
+        i = ws.match(text, end).end()  # type: ignore[union-attr]
+        if text.startswith(",", i):
+            i = ws.match(text, i + 1).end()  # type: ignore[union-attr]
+        elif text.startswith("]", i):
+            return
+        else:
+            raise fail(i, "invalid JSON (expected ',' or ']' between array items)")
+
+
+def read_semeval2021(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read SemEval-2021 Task 6 subtask-1 meme texts with their whole-text labels.
+
+    The files (``*_task1.txt``) are JSON arrays of ``{"id", "labels", "text"}``.
+    Each meme becomes one document whose one gold "sentence" is its whole text,
+    so that an evaluation scores a meme by the union of the techniques found in
+    its sentences. Labels map by the taxonomy; the three with no counterpart
+    (Smears, Glittering generalities, Obfuscation) are dropped and counted.
+
+    Raises
+    ------
+    DataError
+        Unreadable file, invalid JSON, a missing field, empty text, an unknown label;
+        the message names the file and line.
+    """
+    path = Path(path)
+    text = _read_text(path).removeprefix("\ufeff")
+    report = CorpusReport()
+    docs = []
+    seen: set[str] = set()
+    for lineno, item in _json_array_items(path, text):
+        where = f"{path}:{lineno}"
+        if not isinstance(item, dict) or "text" not in item or "labels" not in item:
+            raise DataError(f"{where}: expected an object with \"id\", \"labels\" and \"text\"")
+        meme = item["text"]
+        if not isinstance(meme, str) or not meme.strip():
+            raise DataError(f"{where}: \"text\" must be a non-empty string")
+        labels = _labels_of(item["labels"], where, report)
+        doc_id = str(item.get("id", lineno))
+        if doc_id in seen:
+            raise DataError(f"{where}: id {doc_id!r} appears twice")
+        seen.add(doc_id)
+        docs.append(LabelledDocument(doc_id, meme, (_stripped_bounds(meme),), (labels,)))  # type: ignore[arg-type]
+    if not docs:
+        raise DataError(f"{path}: the array is empty")
+    report.documents = report.sentences = len(docs)
+    return docs, report
+
+
+def documents_from_examples(examples: Iterable[Mapping[str, Any]],
+                            where: str = "examples") -> list[LabelledDocument]:
+    """Sentence-level examples (Python mappings) -> labelled documents.
+
+    Each example has ``text`` (str) and ``techniques`` (a list of technique ids or
+    any name the taxonomy resolves, or one ``;``-separated string; ``[]`` for
+    none), and optionally ``doc_id``/``id`` to group sentences into documents.
+
+    Examples
+    --------
+    >>> docs = documents_from_examples([
+    ...     {"text": "Traitors!", "techniques": ["Name_Calling,Labeling"]},
+    ...     {"text": "It rained.", "techniques": []}])
+    >>> len(docs), docs[0].labels
+    (2, (frozenset({'name_calling_labeling'}),))
+    """
+    if isinstance(examples, (str, bytes, os.PathLike)):
+        raise DataError(
+            f"{where}: expected an iterable of dicts, got a {type(examples).__name__}; to read a file use "
+            f"read_jsonl / read_csv / read_ptc"
+        )
+    return _documents_from_records((f"{where}: item {i}", ex) for i, ex in enumerate(examples, start=1))[0]
+
+
+def _is_hf(obj: object, cls: str) -> bool:
+    # Never import `datasets` here: if obj is one of its objects, it is imported already.
+    mod = sys.modules.get("datasets")
+    return mod is not None and isinstance(obj, getattr(mod, cls, ()))
+
+
+def documents_from_dataset(ds: Any) -> tuple[list[LabelledDocument], CorpusReport]:
+    """A Hugging Face ``datasets.Dataset`` with ``text`` and ``techniques`` columns
+    (and optionally ``doc_id``/``id``) -> labelled documents.
+
+    Raises
+    ------
+    DataError
+        A ``DatasetDict`` (pick a split), a missing column, or a bad row (named by
+        its 0-based index).
+    """
+    if _is_hf(ds, "DatasetDict"):
+        raise DataError(
+            f"a DatasetDict holds several splits ({', '.join(ds)}): pass one of them, e.g. ds[{next(iter(ds))!r}]"
+        )
+    cols = list(getattr(ds, "column_names", None) or [])
+    missing = [c for c in (TEXT_FIELD, LABELS_FIELD) if c not in cols]
+    if missing:
+        raise DataError(
+            f"dataset: missing column(s) {', '.join(missing)} (found: {', '.join(cols) or 'none'}); rename "
+            f"them, e.g. ds.rename_column('sentence', 'text')"
+        )
+    return _documents_from_records((f"dataset row {i}", row) for i, row in enumerate(ds))
+
+
+def load_documents(examples: Any) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Whatever :func:`propdetect.train` accepts -> labelled documents.
+
+    A sequence of :class:`LabelledDocument` is used as is; a Hugging Face
+    ``Dataset`` goes through :func:`documents_from_dataset`; any other iterable
+    is taken as mappings (:func:`documents_from_examples`).
+    """
+    if _is_hf(examples, "Dataset") or _is_hf(examples, "DatasetDict"):
+        return documents_from_dataset(examples)
+    if isinstance(examples, (str, bytes, os.PathLike)):
+        documents_from_examples(examples)  # raises the explanatory error
+    items = list(examples)
+    if items and all(isinstance(x, LabelledDocument) for x in items):
+        report = CorpusReport(documents=len(items), sentences=sum(len(d.spans) for d in items))
+        return items, report
+    if any(isinstance(x, LabelledDocument) for x in items):
+        raise DataError("examples: mix of LabelledDocument and other items; pass one kind")
+    return _documents_from_records(
+        ((f"examples: item {i}", ex) for i, ex in enumerate(items, start=1)))

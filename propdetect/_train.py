@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -103,7 +103,7 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None = None,
                  progress: Progress | None = None, name: str = "custom",
-                 data_description: str = "") -> Detector:
+                 data_description: str = "", data_source: Mapping[str, Any] | None = None) -> Detector:
     """Train a detector on labelled documents.
 
     Parameters
@@ -117,6 +117,10 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         Model name recorded in the metadata.
     data_description : str
         Where the data came from, recorded in the metadata.
+    data_source : mapping, optional
+        How to read the training data again (format and paths), recorded as
+        ``metadata["training_data"]["source"]``; ``propdetect evaluate`` uses it to
+        train its baselines on the model's own training data.
 
     Returns
     -------
@@ -205,6 +209,7 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         },
         "training_data": {
             "description": data_description,
+            "source": dict(data_source or {}),
             "digest": data_digest(docs),
             "documents": len(docs),
             "sentences": n_sent,
@@ -240,28 +245,56 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     return Detector._from_parts(meta, vocabulary, arrays)
 
 
-def train(examples: Any, config: TrainingConfig | None = None,
-          progress: Progress | None = None) -> Detector:
-    """Train a detector on labelled sentences.
+def train(examples: Any, config: TrainingConfig | Mapping[str, Any] | None = None,
+          progress: Progress | None = None, name: str = "custom") -> Detector:
+    """Train a detector on your own labelled sentences.
 
     Parameters
     ----------
-    examples : iterable of dict, or sequence of LabelledDocument
-        Dicts with ``text`` and ``techniques`` (ids or any name the taxonomy
-        resolves), one sentence each.
-    config : TrainingConfig, optional
+    examples : iterable of dict, datasets.Dataset, or sequence of LabelledDocument
+        Dicts (or dataset rows) with ``text`` (one sentence) and ``techniques`` (a
+        list of ids or any name the taxonomy resolves, ``[]`` for none); an
+        optional ``doc_id`` (or ``id``) groups the sentences of one article into a
+        document, in order, so that context features and document-grouped
+        cross-validation work. Readers such as
+        :func:`propdetect._corpus.read_ptc` give LabelledDocuments.
+    config : TrainingConfig or dict, optional
+        Training options (:class:`~propdetect._config.TrainingConfig` fields);
+        the same data, config and seed give identical predictions.
     progress : callable, optional
         Receives one line of text per training step.
+    name : str, default="custom"
+        Model name recorded in the metadata.
 
     Returns
     -------
     Detector
-    """
-    from ._corpus import documents_from_examples
+        Save it with :meth:`Detector.save`; :meth:`Detector.load` reads it back.
 
-    items = list(examples)
-    if items and all(isinstance(x, LabelledDocument) for x in items):
-        docs = items
-    else:
-        docs = documents_from_examples(items)
-    return fit_detector(docs, config, progress)
+    Raises
+    ------
+    DataError
+        Unusable examples (missing field, empty text, unknown label), with the item.
+    ValueError
+        Fewer than two documents, or no technique with a positive example.
+
+    Examples
+    --------
+    >>> import propdetect
+    >>> rows = [{"text": "Traitors and thugs run this evil regime!", "techniques": ["name calling"]},
+    ...         {"text": "The museum opens at nine.", "techniques": []}] * 3
+    >>> det = propdetect.train(rows, {"min_df": 1, "cv_folds": 3})
+    >>> det.techniques
+    ('name_calling_labeling',)
+    """
+    from ._corpus import load_documents
+
+    if isinstance(config, Mapping):
+        config = TrainingConfig.from_dict(dict(config))
+    docs, report = load_documents(examples)
+    say = progress or _quiet
+    for line in report.lines():
+        say(line)
+    return fit_detector(docs, config, progress, name=name,
+                        data_description=f"{report.documents} documents, {report.sentences} sentences "
+                                         f"given to propdetect.train()")
