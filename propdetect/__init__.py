@@ -9,6 +9,7 @@ True
 __version__ = "0.1.0"
 
 from ._detector import Detector, detect
+from ._html import render_html
 from ._persist import ModelError, ModelFormatError, ModelVersionError
 from ._results import Analysis, Sentence
 from ._taxonomy import TECHNIQUE_IDS, TECHNIQUES, Technique, UnknownTechniqueError, technique
@@ -27,6 +28,7 @@ __all__ = [
     "UnknownTechniqueError",
     "__version__",
     "detect",
+    "render_html",
     "technique",
     "train",
 ]
