@@ -78,6 +78,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     inputs = args.files or ["-"]
     out = _open_out(args.output)
     status = EXIT_OK
+    html_docs: list[tuple[str, str, object]] = []  # --format html is one page for the whole run
     try:
         for name in inputs:
             try:
@@ -87,10 +88,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 status = EXIT_INPUT_ERROR
                 continue
             analysis = det.detect(text)
-            if args.format == "jsonl":
+            if args.format == "html":
+                html_docs.append((name, text, analysis))
+            elif args.format == "jsonl":
                 out.write(jsonl_record(name, analysis) + "\n")
             else:
                 out.write(render_text(name, analysis) + "\n")
+        if args.format == "html":
+            from ._html import render_html
+
+            names, texts, analyses = zip(*html_docs) if html_docs else ((), (), ())
+            out.write(render_html(list(analyses), list(texts), list(names),
+                                  model=det.metadata.get("model_version") or det.metadata.get("name")))
     finally:
         if out is not sys.stdout:
             out.close()
@@ -183,8 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="find techniques in text files (or stdin)")
     p.add_argument("files", nargs="*", metavar="FILE", help="UTF-8 text files; none or '-' reads stdin")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
-    p.add_argument("--format", choices=("text", "jsonl"), default="text",
-                   help="text: flagged sentences and a summary (default); jsonl: one JSON object per document")
+    p.add_argument("--format", choices=("text", "jsonl", "html"), default="text",
+                   help="text: flagged sentences and a summary (default); jsonl: one JSON object per document; "
+                        "html: one self-contained page for all documents (use with -o report.html)")
     p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
     p.set_defaults(func=cmd_analyze)
 
