@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -268,38 +272,148 @@ class Detector:
             out[self.techniques[k]] = _merge(sorted(spans), offset)
         return out
 
-    def detect_many(self, texts: Iterable[str], n_jobs: int = 1,
+    def detect_many(self, texts: Iterable[str], n_jobs: int | None = None,
                     batch_size: int = 32) -> list[Analysis]:
-        """Run :meth:`detect` over many texts, in order.
+        """Run :meth:`detect` over many texts, in order, on several cores or a cluster.
+
+        The texts are cut into batches that joblib runs in worker processes (or on
+        whatever backend a ``joblib.parallel_backend(...)`` block selects, e.g.
+        ``"dask"``). Each worker receives the model once and keeps it, keyed by a
+        digest of its weights, so batches carry only texts. The results are the
+        same as ``[self.detect(t) for t in texts]``.
 
         Parameters
         ----------
         texts : iterable of str
             The texts; a single ``str`` is refused (use :meth:`detect`).
-        n_jobs : int, default=1
-            Worker processes (joblib); ``-1`` uses every core. Results are the same
-            as with ``n_jobs=1``, in input order.
+        n_jobs : int, optional
+            Parallel workers, as in scikit-learn: ``None`` means 1 unless a
+            ``joblib.parallel_backend`` context says otherwise; ``-1`` uses every
+            core (or every Dask worker thread).
         batch_size : int, default=32
-            Texts sent to a worker at a time.
+            Texts per task sent to a worker.
 
         Returns
         -------
         list of Analysis
+            One per text, in input order.
+
+        Raises
+        ------
+        TypeError
+            If ``texts`` is a single string, or holds something other than ``str``.
+
+        See Also
+        --------
+        propdetect._stream.iter_detect : the lazy variant, for inputs that do not
+            fit in memory.
+
+        Examples
+        --------
+        >>> det = Detector.load()
+        >>> texts = ["They are very cruel, they don't spare anyone.", "", "Rain. Sun."]
+        >>> [len(a.sentences) for a in det.detect_many(texts)]
+        [1, 0, 2]
         """
         if isinstance(texts, (str, bytes)):
             raise TypeError("detect_many() takes an iterable of texts; for one text use detect()")
+        from ._stream import iter_detect
+
         texts = [_check_text(t) for t in texts]
-        if n_jobs == 1 or len(texts) <= 1:
-            return [self.detect(t) for t in texts]
-        from joblib import Parallel, delayed
-
-        batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
-        results = Parallel(n_jobs=n_jobs)(delayed(_detect_batch)(self, b) for b in batches)
-        return [a for batch in results for a in batch]
+        # The whole list is in memory already: one joblib call, no window limit.
+        return list(iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size,
+                                max_in_flight=None))
 
 
-def _detect_batch(detector: Detector, texts: list[str]) -> list[Analysis]:
-    return [detector.detect(t) for t in texts]
+def _detect_batch(digest: str, blob: np.ndarray | None, texts: Sequence[str],
+                  capture_errors: bool = False) -> list[Any]:
+    """Worker side of :meth:`Detector.detect_many`: detect each text of a batch.
+
+    The model arrives as ``blob`` (bytes in an ndarray, so that joblib memory-maps
+    it for local processes and its Dask backend scatters it once per call instead
+    of sending it with every batch) and is decoded once per worker process, then
+    found again by ``digest``. Analyses do not pickle (their mappings are read-only
+    proxies), so each comes back in the compact form of :func:`_pack`; a text that
+    fails comes back as its error message when ``capture_errors``.
+    """
+    det = _worker_detector(digest, blob)
+    out: list[Any] = []
+    for text in texts:
+        try:
+            out.append(_pack(det.detect(text)))
+        except Exception as exc:  # noqa: BLE001 -- reported per text by the caller
+            if not capture_errors:
+                raise
+            out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def _pack(analysis: Analysis) -> list[tuple[Any, ...]]:
+    """Sentences as plain tuples (no text: the caller slices its own copy)."""
+    return [(s.start, s.end, s.techniques, list(s.scores.values()),
+             {k: list(v) for k, v in s.evidence.items()}) for s in analysis.sentences]
+
+
+def _unpack(packed: list[tuple[Any, ...]], text: str, ids: Sequence[str]) -> Analysis:
+    """Rebuild the :class:`Analysis` that :func:`_pack` flattened."""
+    return Analysis(tuple(Sentence(text[a:b], a, b, techs, dict(zip(ids, scores)), evidence)
+                          for a, b, techs, scores, evidence in packed))
+
+
+# Models kept by a worker, by digest; a few, since a long-lived Dask worker may
+# serve several models in turn. The process that dispatches registers its own
+# detector here too, so thread-based backends never decode a copy.
+_MODEL_CACHE_SIZE = 4
+_models_lock = threading.Lock()
+_models: dict[str, Detector] = {}
+_payloads: weakref.WeakKeyDictionary[Detector, tuple[str, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _model_payload(det: Detector) -> tuple[str, np.ndarray]:
+    """``(digest, blob)``: the model as one uint8 array and its SHA-256.
+
+    Built once per detector; the same array object is passed with every batch, so
+    that joblib recognises it and ships it once per worker pool.
+    """
+    with _models_lock:
+        cached = _payloads.get(det)
+        if cached is None:
+            vocabulary = [""] * len(det._featurizer.vocabulary_)
+            for term, i in det._featurizer.vocabulary_.items():
+                vocabulary[i] = term
+            buf = io.BytesIO()
+            np.savez(buf, **det._arrays,
+                     __metadata__=np.frombuffer(json.dumps(dict(det.metadata)).encode(), np.uint8),
+                     __vocabulary__=np.frombuffer("\n".join(vocabulary).encode(), np.uint8))
+            blob = np.frombuffer(buf.getvalue(), dtype=np.uint8)
+            cached = ("sha256:" + hashlib.sha256(blob).hexdigest(), blob)
+            _payloads[det] = cached
+        _remember(cached[0], det)
+        return cached
+
+
+def _remember(digest: str, det: Detector) -> None:
+    _models.pop(digest, None)
+    _models[digest] = det
+    while len(_models) > _MODEL_CACHE_SIZE:
+        del _models[next(iter(_models))]
+
+
+def _worker_detector(digest: str, blob: np.ndarray | None) -> Detector:
+    with _models_lock:
+        det = _models.get(digest)
+        if det is not None:
+            return det
+    if blob is None:
+        raise RuntimeError(f"model {digest} is not cached in this worker and was not sent")
+    with np.load(io.BytesIO(bytes(memoryview(blob))), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays.pop("__metadata__").tobytes().decode())
+    vocab_text = arrays.pop("__vocabulary__").tobytes().decode()
+    det = Detector._from_parts(meta, vocab_text.split("\n") if vocab_text else [], arrays)
+    with _models_lock:
+        _remember(digest, det)
+    return det
 
 
 def _merge(spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:

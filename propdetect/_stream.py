@@ -1,0 +1,480 @@
+"""Many documents: input discovery and reading, bounded parallel detection, summary.
+
+The command line's ``analyze`` is built from three pieces that also work alone:
+
+- :func:`iter_records` turns what the user named (files, directories, ``-`` for
+  stdin; plain text or JSON Lines) into a stream of :class:`Document` and
+  :class:`InputError` records. Every input yields one or the other: nothing is
+  skipped silently and nothing raises.
+- :func:`iter_detect` / :func:`analyze_records` run the detector over a stream in
+  order, a bounded window of batches at a time (joblib; any backend, e.g. Dask),
+  so that memory stays flat whatever the length of the input.
+- :class:`Summary` counts documents, sentences, flagged sentences and errors.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+from ._detector import Detector, _check_text, _detect_batch, _model_payload, _unpack
+from ._results import Analysis
+
+__all__ = [
+    "Document",
+    "InputError",
+    "Summary",
+    "analyze_records",
+    "iter_detect",
+    "iter_records",
+]
+
+T = TypeVar("T")
+
+#: Input formats: ``auto`` reads ``*.jsonl`` files as JSON Lines, anything else as text.
+INPUT_FORMATS = ("auto", "text", "jsonl")
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+# Output keys that copied JSON Lines fields must not overwrite; such input
+# fields are kept under "input_<key>" instead (nothing is lost).
+RESERVED_KEYS = ("source", "line", "sentences", "error")
+
+# A batch is closed at ``batch_size`` texts or this many characters, and a window
+# (the batches in flight at once) at ``max_in_flight`` batches or _WINDOW_CHARS:
+# with 50 MB documents a count alone would not bound memory.
+_BATCH_CHARS = 2_000_000
+_WINDOW_CHARS = 16_000_000
+# Batches in flight per worker. The pipeline waits for a window to finish before
+# it starts the next, so a worker idles for about half a batch per window: with
+# 8 batches per worker that costs a few per cent, for a memory bound of
+# 8 x n_workers x batch_size documents and their results.
+_BATCHES_PER_WORKER = 8
+
+
+# -- records -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Document:
+    """One text to analyse.
+
+    Attributes
+    ----------
+    source : str
+        The file it came from (``"<stdin>"`` for standard input).
+    line : int or None
+        Its line in a JSON Lines file; None for a whole text file.
+    text : str
+        The decoded text.
+    fields : dict
+        The other fields of its JSON Lines record (e.g. ``id``), to copy to the
+        output.
+    """
+
+    source: str
+    line: int | None
+    text: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``source`` or ``source:line``, for messages and text output."""
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+    def output_fields(self) -> dict[str, Any]:
+        """The fields to put in the output record beside ``source`` and ``sentences``."""
+        out = {(f"input_{k}" if k in RESERVED_KEYS else k): v for k, v in self.fields.items()}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that could not be analysed, and why.
+
+    Examples
+    --------
+    >>> e = InputError("data.jsonl", 3, "invalid JSON: Expecting value (column 1)")
+    >>> e.to_record()
+    {'source': 'data.jsonl', 'line': 3, 'error': 'invalid JSON: Expecting value (column 1)'}
+    >>> e.message()
+    'data.jsonl:3: invalid JSON: Expecting value (column 1)'
+    """
+
+    source: str
+    line: int | None
+    error: str
+
+    @property
+    def label(self) -> str:
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON Lines error record: ``{"source", "line", "error"}``."""
+        return {"source": self.source, "line": self.line, "error": self.error}
+
+    def message(self) -> str:
+        """One line for stderr: ``source[:line]: error``."""
+        return f"{self.label}: {self.error}"
+
+
+Record = Document | InputError
+
+
+# -- reading -----------------------------------------------------------------------
+def _decode(data: bytes, encoding: str, errors: str) -> str | str_error:
+    try:
+        return data.decode(encoding, errors)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return str_error(
+            f"not valid {encoding} at line {line} (byte {exc.start}: {exc.reason}); convert the "
+            f"input, or read it with --encoding ENCODING or --errors replace", line)
+
+
+class str_error(str):  # noqa: N801 -- a str that marks a failure, with its line
+    """A decoding failure message (a ``str`` subclass so that it can stand in for text)."""
+
+    line: int
+
+    def __new__(cls, message: str, line: int) -> str_error:
+        self = super().__new__(cls, message)
+        self.line = line
+        return self
+
+
+def _is_ascii_compatible(encoding: str) -> bool:
+    try:
+        return "\n{}\"".encode(encoding) == b"\n{}\""
+    except (LookupError, UnicodeError):
+        return False
+
+
+def _read_text(source: str, fh: BinaryIO, encoding: str, errors: str) -> Record:
+    data = fh.read()
+    text = _decode(data, encoding, errors)
+    if isinstance(text, str_error):
+        return InputError(source, text.line, str(text))
+    return Document(source, None, text)
+
+
+def _parse_json_line(source: str, lineno: int, raw: bytes, text_field: str,
+                     encoding: str, errors: str) -> Record | None:
+    line = _decode(raw, encoding, errors)
+    if isinstance(line, str_error):
+        return InputError(source, lineno, str(line).replace(" at line 1 ", " "))
+    if not line.strip():
+        return None  # a blank line holds no record (e.g. the final newline)
+    try:
+        obj = json.loads(line)
+    except RecursionError:
+        return InputError(source, lineno, "invalid JSON: nested too deeply")
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+        msg = f"{exc.msg} (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return InputError(source, lineno, f"invalid JSON: {msg}")
+    if not isinstance(obj, dict):
+        return InputError(source, lineno, f"expected a JSON object, got {_json_type(obj)}")
+    if text_field not in obj:
+        return InputError(source, lineno, f"no {text_field!r} field (name the text field with --text-field)")
+    text = obj.pop(text_field)
+    if not isinstance(text, str):
+        return InputError(source, lineno, f"field {text_field!r} is {_json_type(text)}, expected a string")
+    return Document(source, lineno, text, obj)
+
+
+def _json_type(obj: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(obj), type(obj).__name__)
+
+
+def _read_jsonl(source: str, fh: BinaryIO, text_field: str, encoding: str,
+                errors: str) -> Iterator[Record]:
+    if not _is_ascii_compatible(encoding):
+        yield InputError(source, None, f"JSON Lines must be in an ASCII-compatible encoding "
+                                       f"(UTF-8, Latin-1, cp1252, ...), not {encoding}")
+        return
+    # Binary lines: a bad byte spoils one record, and reading resumes at the next.
+    for lineno, raw in enumerate(fh, 1):
+        rec = _parse_json_line(source, lineno, raw, text_field, encoding, errors)
+        if rec is not None:
+            yield rec
+
+
+def _format_of(path: Path, input_format: str) -> str:
+    if input_format != "auto":
+        return input_format
+    return "jsonl" if path.suffix.lower() == ".jsonl" else "text"
+
+
+def _read_file(path: Path, source: str, input_format: str, text_field: str,
+               encoding: str, errors: str) -> Iterator[Record]:
+    try:
+        if path.is_dir():
+            yield InputError(source, None, "is a directory, expected a file")
+            return
+        fh = open(path, "rb")  # noqa: SIM115 -- closed below, also when the reader stops
+    except FileNotFoundError:
+        yield InputError(source, None, "no such file")
+        return
+    except OSError as exc:
+        yield InputError(source, None, f"cannot read ({exc.strerror or exc})")
+        return
+    with fh:
+        try:
+            if _format_of(path, input_format) == "jsonl":
+                yield from _read_jsonl(source, fh, text_field, encoding, errors)
+            else:
+                yield _read_text(source, fh, encoding, errors)
+        except OSError as exc:  # e.g. EIO, or a directory opened on some systems
+            yield InputError(source, None, f"read failed ({exc.strerror or exc})")
+
+
+def _directory_members(path: Path, input_format: str) -> list[Path] | str:
+    wanted = {"auto": (".txt", ".jsonl"), "text": (".txt",), "jsonl": (".jsonl",)}[input_format]
+    try:
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in wanted)
+    except OSError as exc:
+        return f"cannot list directory ({exc.strerror or exc})"
+
+
+def iter_records(names: Sequence[str], *, input_format: str = "auto", text_field: str = "text",
+                 encoding: str = "utf-8", errors: str = "strict",
+                 stdin: BinaryIO | None = None) -> Iterator[Record]:
+    """Read every input named, lazily: one :class:`Document` or :class:`InputError` each.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Files, directories and ``"-"`` (standard input). A directory stands for its
+        ``*.txt`` (and, with ``input_format="auto"``, ``*.jsonl``) files in name
+        order.
+    input_format : {"auto", "text", "jsonl"}, default="auto"
+        ``text``: a file is one document. ``jsonl``: one JSON object per line, the
+        text in ``text_field``; blank lines are ignored. ``auto``: ``*.jsonl`` files
+        are JSON Lines, everything else (and stdin) is text.
+    text_field : str, default="text"
+        The JSON Lines field that holds the text; the other fields are kept in
+        :attr:`Document.fields`.
+    encoding : str, default="utf-8"
+        How the bytes are decoded.
+    errors : {"strict", "replace"}, default="strict"
+        ``strict``: undecodable bytes make that input an :class:`InputError`;
+        ``replace``: they become U+FFFD.
+    stdin : binary file, optional
+        Read for ``"-"``; default ``sys.stdin.buffer``.
+
+    Yields
+    ------
+    Document or InputError
+        In input order. A missing, unreadable or undecodable file, a directory
+        where a file was expected, a line that is not a JSON object with a string
+        text: each gives an :class:`InputError` naming the file (and line).
+        An empty file is an empty document.
+
+    Examples
+    --------
+    >>> import io
+    >>> data = io.BytesIO(b'{"id": 1, "text": "Hello."}\\nnot json\\n')
+    >>> for r in iter_records(["-"], input_format="jsonl", stdin=data):
+    ...     print(r)
+    Document(source='<stdin>', line=1, text='Hello.', fields={'id': 1})
+    InputError(source='<stdin>', line=2, error='invalid JSON: Expecting value (column 1)')
+    """
+    for name in names:
+        if name == STDIN:
+            fh = stdin if stdin is not None else sys.stdin.buffer
+            try:
+                if input_format == "jsonl":
+                    yield from _read_jsonl(STDIN_NAME, fh, text_field, encoding, errors)
+                else:
+                    yield _read_text(STDIN_NAME, fh, encoding, errors)
+            except OSError as exc:
+                yield InputError(STDIN_NAME, None, f"read failed ({exc.strerror or exc})")
+            continue
+        path = Path(name)
+        try:
+            is_dir = path.is_dir()
+        except OSError:  # e.g. a name too long for the file system
+            is_dir = False
+        if not is_dir:
+            yield from _read_file(path, name, input_format, text_field, encoding, errors)
+            continue
+        members = _directory_members(path, input_format)
+        if isinstance(members, str):
+            yield InputError(name, None, members)
+        elif not members:
+            kinds = {"auto": "*.txt or *.jsonl", "text": "*.txt", "jsonl": "*.jsonl"}[input_format]
+            yield InputError(name, None, f"directory holds no {kinds} files")
+        for member in members if isinstance(members, list) else ():
+            yield from _read_file(member, str(member), input_format, text_field, encoding, errors)
+
+
+# -- detection ---------------------------------------------------------------------
+def _effective_jobs(n_jobs: int | None) -> int:
+    from joblib import effective_n_jobs
+
+    return max(1, int(effective_n_jobs(n_jobs)))
+
+
+def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size: int,
+             max_batches: int | None) -> Iterator[tuple[list[T], list[list[str]]]]:
+    """Cut ``items`` into windows: ``(items, batches of their texts)``."""
+    window: list[T] = []
+    batches: list[list[str]] = []
+    batch: list[str] = []
+    batch_chars = window_chars = 0
+    for item in items:
+        window.append(item)
+        text = text_of(item)
+        if text is not None:
+            batch.append(text)
+            batch_chars += len(text)
+            window_chars += len(text)
+            if len(batch) >= batch_size or batch_chars >= _BATCH_CHARS:
+                batches.append(batch)
+                batch, batch_chars = [], 0
+        full = max_batches is not None and (
+            len(batches) >= max_batches or window_chars >= _WINDOW_CHARS
+            or len(window) >= max_batches * batch_size * 4)  # also bound runs of errors
+        if full:
+            if batch:
+                batches.append(batch)
+            yield window, batches
+            window, batches, batch, batch_chars, window_chars = [], [], [], 0, 0
+    if batch:
+        batches.append(batch)
+    if window:
+        yield window, batches
+
+
+def analyze_records(detector: Detector, items: Iterable[T], *,
+                    text_of: Callable[[T], str | None] = lambda item: item,  # type: ignore[assignment,return-value]
+                    n_jobs: int | None = None, batch_size: int = 32,
+                    max_in_flight: int | None = -1,
+                    capture_errors: bool = False) -> Iterator[tuple[T, Analysis | str | None]]:
+    """Detect the text of each item, in order, with at most a window of work in flight.
+
+    Parameters
+    ----------
+    detector : Detector
+    items : iterable
+        Consumed lazily, one window at a time.
+    text_of : callable, optional
+        ``item -> str``, or None for an item that passes through unanalysed (e.g.
+        an :class:`InputError`). Default: the item is the text.
+    n_jobs : int, optional
+        As in :meth:`Detector.detect_many`.
+    batch_size : int, default=32
+        Texts per task (a batch also ends at 2 million characters).
+    max_in_flight : int or None, default=-1
+        Batches per window; -1 means 8 per worker; None means no limit (everything
+        at once, for inputs already in memory).
+    capture_errors : bool, default=False
+        When a text makes the detector raise, yield its error message (a ``str``)
+        instead of raising.
+
+    Yields
+    ------
+    (item, result)
+        ``result`` is an :class:`Analysis`, None for a pass-through item, or the
+        error message when ``capture_errors``.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    workers = _effective_jobs(n_jobs)
+    if workers == 1:
+        # In this process: nothing to ship, and results come one at a time.
+        for item in items:
+            text = text_of(item)
+            if text is None:
+                yield item, None
+                continue
+            try:
+                yield item, detector.detect(text)
+            except Exception as exc:  # noqa: BLE001 -- reported per text when asked
+                if not capture_errors:
+                    raise
+                yield item, f"{type(exc).__name__}: {exc}"
+        return
+    from joblib import Parallel, delayed
+
+    if max_in_flight == -1:
+        max_in_flight = _BATCHES_PER_WORKER * workers
+    digest, blob = _model_payload(detector)
+    ids = detector.techniques
+    with Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator") as parallel:
+        for window, batches in _windows(items, text_of, batch_size, max_in_flight):
+            results = parallel(delayed(_detect_batch)(digest, blob, b, capture_errors) for b in batches)
+            packed = (p for batch in results for p in batch)
+            for item in window:
+                text = text_of(item)
+                if text is None:
+                    yield item, None
+                    continue
+                p = next(packed)
+                yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
+
+
+def iter_detect(detector: Detector, texts: Iterable[str], *, n_jobs: int | None = None,
+                batch_size: int = 32, max_in_flight: int | None = -1) -> Iterator[Analysis]:
+    """The lazy :meth:`Detector.detect_many`: analyses in input order, as they come.
+
+    The input is read a window of ``max_in_flight`` batches at a time, so that an
+    endless generator of texts runs in bounded memory.
+
+    Examples
+    --------
+    >>> det = Detector.load()
+    >>> texts = (f"Sentence number {i}." for i in range(3))
+    >>> [len(a.sentences) for a in iter_detect(det, texts)]
+    [1, 1, 1]
+    """
+    checked = (_check_text(t) for t in texts)
+    for _, analysis in analyze_records(detector, checked, n_jobs=n_jobs, batch_size=batch_size,
+                                       max_in_flight=max_in_flight):
+        yield analysis  # type: ignore[misc]
+
+
+# -- summary -----------------------------------------------------------------------
+@dataclass
+class Summary:
+    """Running totals for a run over many documents.
+
+    Examples
+    --------
+    >>> s = Summary(started=0.0)
+    >>> s.errors += 1
+    >>> s.line(now=2.0)
+    '0 documents, 0 sentences, 0 flagged, 1 errors in 2.0 s'
+    """
+
+    documents: int = 0
+    sentences: int = 0
+    flagged: int = 0
+    errors: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, analysis: Analysis) -> None:
+        self.documents += 1
+        self.sentences += len(analysis.sentences)
+        self.flagged += sum(1 for s in analysis.sentences if s.techniques)
+
+    def line(self, now: float | None = None) -> str:
+        elapsed = (time.perf_counter() if now is None else now) - self.started
+        rate = f" ({self.documents / elapsed:.1f} documents/s)" if self.documents and elapsed >= 1 else ""
+        return (f"{self.documents} documents, {self.sentences} sentences, {self.flagged} flagged, "
+                f"{self.errors} errors in {elapsed:.1f} s{rate}")
+
+
+def check_encoding(encoding: str) -> str:
+    """The codec's canonical name, or ValueError naming the problem."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)") from None
