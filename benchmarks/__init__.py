@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks of propdetect (pytest-benchmark); see BENCHMARKS.md for the command."""

@@ -1,0 +1,57 @@
+"""Measurements that need a fresh interpreter: run as ``python benchmarks/_child.py MODE TEXTS.json``.
+
+``cold``: seconds for ``import propdetect`` + ``Detector.load()`` + the first ``detect``
+call on the first text. ``rss``: peak resident memory (``ru_maxrss``) after import and
+load, and after ``detect`` over every text. Prints one JSON object on stdout.
+
+Nothing but the standard library is imported before the clock starts.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB (macOS in bytes).
+    scale = 1 / 2**20 if sys.platform == "darwin" else 1 / 2**10
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def cold(texts: list[str]) -> dict[str, float]:
+    """Time import, load and first call, each and together."""
+    t0 = time.perf_counter()
+    import propdetect
+
+    t1 = time.perf_counter()
+    det = propdetect.Detector.load()
+    t2 = time.perf_counter()
+    det.detect(texts[0])
+    t3 = time.perf_counter()
+    return {"import_s": t1 - t0, "load_s": t2 - t1, "first_call_s": t3 - t2, "total_s": t3 - t0}
+
+
+def rss(texts: list[str]) -> dict[str, float]:
+    """Peak RSS after load, then after detecting every text."""
+    import propdetect
+
+    det = propdetect.Detector.load()
+    after_load = _peak_rss_mb()
+    n = sum(len(det.detect(t).sentences) for t in texts)
+    return {"after_load_mb": after_load, "peak_mb": _peak_rss_mb(), "sentences": n}
+
+
+def main(argv: list[str]) -> int:
+    mode, path = argv
+    with open(path, encoding="utf-8") as fh:
+        texts = json.load(fh)
+    out = {"cold": cold, "rss": rss}[mode](texts)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
