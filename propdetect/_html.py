@@ -227,7 +227,7 @@ def _chart(analysis: Analysis, caption: str) -> str:
         )
     return (
         f'<figure><svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="{_esc(caption)}" xmlns="http://www.w3.org/2000/svg">'
+        f'role="img" aria-label="{_esc(caption)}">'
         + "".join(rows)
         + f"</svg><figcaption>{_esc(caption)}</figcaption></figure>"
     )
