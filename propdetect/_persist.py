@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -49,6 +50,19 @@ REQUIRED_ARRAYS = frozenset(
 # Bytes that open a pickle stream (protocol 2+) or a joblib/pickle file; used to
 # name the problem precisely when someone puts one in a model folder.
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+# joblib.dump(..., compress=...) wraps the pickle in zlib, gzip, bz2, lzma or xz.
+_COMPRESSED_MAGIC = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda", b"\x1f\x8b",
+                     b"BZh", b"\x5d\x00\x00", b"\xfd7zXZ")
+_PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".joblib", ".pt", ".pth", ".sav", ".dill"})
+_ZIP_MAGIC = b"PK\x03\x04"
+# Upper bounds on what a model may make us read, far above any real model (the
+# bundled one: 8 KB of metadata, 3.3 MB of uncompressed arrays; 200,000 n-grams x
+# 26 columns of float32 is 21 MB), so that a hostile file cannot exhaust memory.
+# The zip reader never inflates a member beyond the size its header declares,
+# which makes the declared sizes a safe bound against zip bombs.
+_MAX_METADATA_BYTES = 16 * 2**20
+_MAX_VOCABULARY_BYTES = 256 * 2**20
+_MAX_ARRAY_BYTES = 2 * 2**30
 
 
 class ModelError(Exception):
@@ -63,12 +77,17 @@ class ModelVersionError(ModelError):
     """The model was made with library versions this installation cannot serve."""
 
 
-def _minor(version: str) -> tuple[int, ...]:
+def _minor(version: str) -> tuple[int, int]:
+    """``(major, minor)`` of a version string; missing or odd parts count as 0.
+
+    >>> _minor("1.9.1"), _minor("1.10rc1"), _minor("2")
+    ((1, 9), (1, 10), (2, 0))
+    """
     parts = []
-    for p in version.split(".")[:2]:
-        digits = "".join(ch for ch in p if ch.isdigit())
-        parts.append(int(digits or 0))
-    return tuple(parts)
+    for p in (str(version).split(".") + ["0", "0"])[:2]:
+        m = re.match(r"\d+", p.strip())
+        parts.append(int(m.group()) if m else 0)
+    return parts[0], parts[1]
 
 
 def installed_version(dist: str) -> str | None:
@@ -93,10 +112,15 @@ def check_versions(meta: Mapping[str, Any], where: str) -> None:
             f"propdetect reads ({FORMAT_VERSION}); upgrade propdetect or retrain the "
             "model with `propdetect train`"
         )
-    trained = meta.get("versions", {}).get("scikit-learn")
+    versions = meta.get("versions")
+    trained = versions.get("scikit-learn") if isinstance(versions, dict) else None
     installed = installed_version("scikit-learn")
-    if trained is None:
-        raise ModelFormatError(f"{where}: metadata.json does not say which scikit-learn trained it")
+    if not isinstance(trained, str) or not trained.strip():
+        raise ModelFormatError(
+            f"{where}: metadata.json does not say which scikit-learn trained it "
+            "(expected \"versions\": {\"scikit-learn\": \"X.Y.Z\"}); retrain the model "
+            "with `propdetect train`"
+        )
     if installed is None or _minor(installed) != _minor(trained):
         major, minor = _minor(trained)
         raise ModelVersionError(
@@ -107,19 +131,45 @@ def check_versions(meta: Mapping[str, Any], where: str) -> None:
         )
 
 
+def _looks_pickled(path: Path, head: bytes) -> bool:
+    """True when a file is, by its first bytes or its name, a (joblib) pickle."""
+    return (head[:2] in _PICKLE_MAGIC or path.suffix.lower() in _PICKLE_SUFFIXES
+            or any(head.startswith(m) for m in _COMPRESSED_MAGIC))
+
+
+def _pickle_error(path: Path) -> ModelFormatError:
+    return ModelFormatError(
+        f"{path}: this file holds (or is named like) a pickle, which can run arbitrary "
+        "code when loaded; propdetect never loads pickles or joblib files. A model is a "
+        f"folder holding only {', '.join(sorted(MODEL_FILES))}: retrain or re-export "
+        "it with `propdetect train`"
+    )
+
+
 def _refuse_pickle(path: Path) -> None:
     with open(path, "rb") as fh:
-        head = fh.read(2)
-    if head in _PICKLE_MAGIC:
+        head = fh.read(8)
+    if head[:2] in _PICKLE_MAGIC:
+        raise _pickle_error(path)
+
+
+def _read_small(path: Path, limit: int) -> bytes:
+    size = path.stat().st_size
+    if size > limit:
         raise ModelFormatError(
-            f"{path}: this file holds a pickle, which can run arbitrary code when "
-            "loaded; propdetect never loads pickles. Retrain or re-export the model "
-            "with `propdetect train`"
+            f"{path}: {size:,} bytes, more than the {limit:,} a model file may hold"
         )
+    return path.read_bytes()
 
 
 def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str], dict[str, np.ndarray]]:
-    """Read and validate a model folder.
+    """Read and validate a model folder, without running any code from it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A folder holding exactly ``metadata.json``, ``vocabulary.txt`` and
+        ``weights.npz``.
 
     Returns
     -------
@@ -130,58 +180,141 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str],
     Raises
     ------
     ModelFormatError
-        Missing folder or file, unexpected or pickled file, corrupt content.
+        Missing folder or file, unexpected or pickled file, corrupt content,
+        arrays that do not fit together or are not finite numbers.
     ModelVersionError
         Format or scikit-learn version mismatch.
+
+    Examples
+    --------
+    >>> read_model("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    propdetect._persist.ModelFormatError: no/such/folder: no such model folder
     """
     folder = Path(path)
     if not folder.exists():
         raise ModelFormatError(f"{folder}: no such model folder")
     if not folder.is_dir():
+        if folder.is_file():
+            with open(folder, "rb") as fh:
+                head = fh.read(8)
+            if _looks_pickled(folder, head):
+                raise _pickle_error(folder)
         raise ModelFormatError(
             f"{folder}: a model is a folder holding {', '.join(sorted(MODEL_FILES))}, "
             "not a single file"
         )
-    present = {p.name for p in folder.iterdir()}
-    for name in sorted(present):
-        if (folder / name).is_file():
-            _refuse_pickle(folder / name)
-    unexpected = sorted(present - MODEL_FILES)
+    entries = sorted(folder.iterdir())
+    for p in entries:
+        if p.is_file():
+            _refuse_pickle(p)
+    unexpected = [p for p in entries if p.name not in MODEL_FILES]
     if unexpected:
+        names = ", ".join(p.name for p in unexpected)
+        pickled = [p for p in unexpected if p.is_file() and _looks_pickled(p, _head(p))]
+        if pickled:
+            raise _pickle_error(pickled[0])
         raise ModelFormatError(
-            f"{folder}: unexpected file(s) {', '.join(unexpected)} in the model folder; "
-            f"a model holds only {', '.join(sorted(MODEL_FILES))}"
+            f"{folder}: unexpected file(s) {names} in the model folder; a model holds "
+            f"only {', '.join(sorted(MODEL_FILES))} (remove the others)"
         )
+    present = {p.name for p in entries}
     missing = sorted(MODEL_FILES - present)
     if missing:
         raise ModelFormatError(f"{folder}: model folder lacks {', '.join(missing)}")
-    try:
-        meta = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"{folder / METADATA_FILE}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ModelFormatError(f"{folder / METADATA_FILE}: expected a JSON object")
+    for name in sorted(MODEL_FILES):
+        if not (folder / name).is_file():  # a folder, FIFO or device would hang or fail later
+            raise ModelFormatError(f"{folder / name}: not a regular file")
+    meta = _read_metadata(folder / METADATA_FILE)
     check_versions(meta, str(folder))
+    vocabulary = _read_vocabulary(folder / VOCABULARY_FILE)
+    arrays = _read_arrays(folder / WEIGHTS_FILE)
+    _validate(folder, meta, vocabulary, arrays)
+    return meta, vocabulary, arrays
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(8)
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    raw = _read_small(path, _MAX_METADATA_BYTES)
     try:
-        vocab_text = (folder / VOCABULARY_FILE).read_text(encoding="utf-8")
+        meta = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ModelFormatError(f"{folder / VOCABULARY_FILE}: not UTF-8 ({exc})") from None
-    vocabulary = vocab_text.split("\n") if vocab_text else []
+        raise ModelFormatError(f"{path}: not UTF-8 ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ModelFormatError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ModelFormatError(f"{path}: JSON nested too deeply to be model metadata") from None
+    if not isinstance(meta, dict):
+        raise ModelFormatError(f"{path}: expected a JSON object, got {type(meta).__name__}")
+    return meta
+
+
+def _read_vocabulary(path: Path) -> list[str]:
+    raw = _read_small(path, _MAX_VOCABULARY_BYTES)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(f"{path}: not UTF-8 ({exc})") from None
+    vocabulary = text.split("\n") if text else []
+    if len(set(vocabulary)) != len(vocabulary):
+        first: dict[str, int] = {}
+        for line, term in enumerate(vocabulary, 1):
+            if term in first:
+                raise ModelFormatError(
+                    f"{path}: n-gram {term!r} on line {line} repeats line {first[term]}; "
+                    "each line must be a distinct n-gram"
+                )
+            first[term] = line
+    return vocabulary
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Read ``weights.npz``: a zip of ``.npy`` members holding plain numbers only."""
+    head = _head(path)
+    if not head.startswith(_ZIP_MAGIC):
+        if _looks_pickled(path, head):
+            raise _pickle_error(path)
+        raise ModelFormatError(
+            f"{path}: not an .npz archive (a zip of NumPy arrays); re-save the model "
+            "with Detector.save() or `propdetect train`"
+        )
     arrays: dict[str, np.ndarray] = {}
     try:
-        with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as npz:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > _MAX_ARRAY_BYTES:
+                raise ModelFormatError(
+                    f"{path}: arrays would take {total:,} bytes uncompressed, more than "
+                    f"the {_MAX_ARRAY_BYTES:,} a model may hold"
+                )
+            for info in infos:
+                if not info.filename.endswith(".npy") or "/" in info.filename:
+                    member = path / info.filename
+                    with zf.open(info) as fh:
+                        if _looks_pickled(member, fh.read(8)):
+                            raise _pickle_error(member)
+                    raise ModelFormatError(
+                        f"{path}: holds {info.filename!r}, which is not a NumPy array "
+                        "(.npy); weights.npz must hold only numeric arrays"
+                    )
+        with np.load(path, allow_pickle=False) as npz:
             for key in npz.files:
                 arrays[key] = npz[key]
     except ValueError as exc:
-        # NumPy raises ValueError for object arrays when allow_pickle=False.
+        # NumPy raises ValueError for object arrays (pickles) when allow_pickle=False.
         raise ModelFormatError(
-            f"{folder / WEIGHTS_FILE}: refused to load ({exc}); model weights must be "
-            "plain numeric arrays"
+            f"{path}: refused to load ({exc}); model weights must be plain numeric "
+            "arrays, never pickled objects"
         ) from None
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFormatError(f"{folder / WEIGHTS_FILE}: not a readable .npz file ({exc})") from None
-    _validate(folder, meta, vocabulary, arrays)
-    return meta, vocabulary, arrays
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+        raise ModelFormatError(f"{path}: not a readable .npz file ({exc})") from None
+    return arrays
 
 
 def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
@@ -190,9 +323,26 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
     if missing:
         raise ModelFormatError(f"{folder / WEIGHTS_FILE}: lacks arrays {', '.join(missing)}")
     techniques = meta.get("techniques")
-    if not isinstance(techniques, list) or not techniques:
-        raise ModelFormatError(f"{folder / METADATA_FILE}: 'techniques' must be a non-empty list")
+    if (not isinstance(techniques, list) or not techniques
+            or not all(isinstance(t, str) and t for t in techniques)):
+        raise ModelFormatError(
+            f"{folder / METADATA_FILE}: 'techniques' must be a non-empty list of technique ids"
+        )
+    if len(set(techniques)) != len(techniques):
+        raise ModelFormatError(f"{folder / METADATA_FILE}: 'techniques' lists an id twice")
+    _validate_config(folder, meta.get("config", {}))
+    for key, arr in arrays.items():
+        if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
+            raise ModelFormatError(
+                f"{folder / WEIGHTS_FILE}: array {key!r} is not finite numbers "
+                f"(dtype {arr.dtype}); the file is corrupt or was tampered with"
+            )
     k = len(techniques)
+    if arrays["dense_mean"].ndim != 1:
+        raise ModelFormatError(
+            f"{folder / WEIGHTS_FILE}: array 'dense_mean' has shape "
+            f"{arrays['dense_mean'].shape}, expected one dimension"
+        )
     n_dense = arrays["dense_mean"].shape[0]
     expected = {
         "coef": (len(vocabulary) + n_dense, k),
@@ -207,11 +357,34 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
         if arrays[key].shape != shape:
             raise ModelFormatError(
                 f"{folder}: array {key!r} has shape {arrays[key].shape}, expected {shape} "
-                "(vocabulary, techniques and weights do not fit together)"
+                f"({len(vocabulary)} n-grams, {n_dense} dense features, {k} techniques): "
+                "vocabulary, techniques and weights do not fit together"
             )
-    for key, arr in arrays.items():
-        if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
-            raise ModelFormatError(f"{folder}: array {key!r} is not finite numbers")
+    if np.any(arrays["dense_scale"] == 0):
+        raise ModelFormatError(f"{folder / WEIGHTS_FILE}: array 'dense_scale' holds a zero")
+
+
+# Training options the detector reads back from metadata.json, with the values
+# they may take (ngram_max above 5 would only ever come from a tampered file).
+_CONFIG_INTS = {"ngram_max": (1, 5), "min_df": (1, None), "evidence_top": (0, None)}
+
+
+def _validate_config(folder: Path, config: object) -> None:
+    where = folder / METADATA_FILE
+    if not isinstance(config, dict):
+        raise ModelFormatError(f"{where}: 'config' must be a JSON object")
+    for key, (lo, hi) in _CONFIG_INTS.items():
+        if key not in config:
+            continue
+        v = config[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+            bounds = f">= {lo}" if hi is None else f"in {lo}..{hi}"
+            raise ModelFormatError(f"{where}: config {key!r} must be an integer {bounds}, got {v!r}")
+    mf = config.get("max_features")
+    if mf is not None and (isinstance(mf, bool) or not isinstance(mf, int) or mf < 1):
+        raise ModelFormatError(
+            f"{where}: config 'max_features' must be a positive integer or null, got {mf!r}"
+        )
 
 
 def write_model(path: str | os.PathLike[str], meta: Mapping[str, Any], vocabulary: list[str],
