@@ -31,25 +31,18 @@ def _err(msg: str) -> None:
 
 
 # -- analyze ---------------------------------------------------------------------
-def _read_input(name: str) -> str:
-    if name == "-":
-        data = sys.stdin.buffer.read()
-        where = "<stdin>"
-    else:
-        p = Path(name)
-        if p.is_dir():
-            raise CliError(f"{name}: is a directory, expected a text file")
-        try:
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise CliError(f"{name}: no such file") from None
-        except OSError as exc:
-            raise CliError(f"{name}: cannot read ({exc.strerror})") from None
-        where = name
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{where}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8 first") from None
+def _read_input(name: str, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """One whole input as text (``-`` is stdin); CliError naming the file if it fails.
+
+    ``analyze`` itself streams with :func:`propdetect._stream.iter_records`; this is
+    for commands that need a single text.
+    """
+    from ._stream import Document, iter_records
+
+    records = list(iter_records([name], input_format="text", encoding=encoding, errors=errors))
+    if len(records) != 1 or not isinstance(records[0], Document):
+        raise CliError("; ".join(r.message() for r in records if not isinstance(r, Document)))
+    return records[0].text
 
 
 def _open_out(path: str | None) -> TextIO:
@@ -71,39 +64,112 @@ def _load_detector(path: str | None):  # noqa: ANN202
         raise CliError(str(exc)) from None
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from ._report import jsonl_record, render_text
+def _write_line(out: TextIO, line: str) -> None:
+    try:
+        out.write(line + "\n")
+    except UnicodeEncodeError:
+        # A lone surrogate (valid in JSON input) or a character the terminal's
+        # encoding lacks: write it as a \\uXXXX escape, which is also valid JSON.
+        enc = getattr(out, "encoding", None) or "utf-8"
+        out.write(line.encode(enc, "backslashreplace").decode(enc) + "\n")
 
+
+def _progress(enabled: bool):  # noqa: ANN202
+    """A tqdm bar on stderr, or None; tqdm turns itself off when stderr is not a terminal."""
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover -- tqdm is a dependency; degrade quietly
+        return None
+    bar = tqdm(file=sys.stderr, unit=" docs", disable=None, mininterval=0.5, dynamic_ncols=True)
+    return None if bar.disable else bar
+
+
+def _analyze_options(args: argparse.Namespace) -> tuple[str, int]:
+    from ._stream import check_encoding
+
+    if args.jobs == 0:
+        raise CliError("--jobs must be a positive number of workers, or -1 for every core")
+    if args.batch_size < 1:
+        raise CliError("--batch-size must be at least 1")
+    if not args.text_field:
+        raise CliError("--text-field must name a field")
+    try:
+        return check_encoding(args.encoding), args.jobs
+    except ValueError as exc:
+        raise CliError(f"--encoding: {exc}") from None
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Stream every input through the detector; one output record per input document.
+
+    Exit status 1 when any input became an error record (all others are still
+    written), 0 otherwise.
+    """
+    import os
+
+    from ._report import jsonl_record, render_text
+    from ._stream import Document, InputError, Summary, analyze_records, iter_records
+
+    encoding, jobs = _analyze_options(args)
     det = _load_detector(args.model)
-    inputs = args.files or ["-"]
+    records = iter_records(args.files or ["-"], input_format=args.input_format,
+                           text_field=args.text_field, encoding=encoding, errors=args.errors)
     out = _open_out(args.output)
-    status = EXIT_OK
+    summary = Summary()
+    bar = _progress(not args.no_progress)
+    say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
     html_docs: list[tuple[str, str, object]] = []  # --format html is one page for the whole run
     try:
-        for name in inputs:
-            try:
-                text = _read_input(name)
-            except CliError as exc:
-                _err(str(exc))
-                status = EXIT_INPUT_ERROR
-                continue
-            analysis = det.detect(text)
-            if args.format == "html":
-                html_docs.append((name, text, analysis))
-            elif args.format == "jsonl":
-                out.write(jsonl_record(name, analysis) + "\n")
+        results = analyze_records(det, records, n_jobs=jobs, batch_size=args.batch_size,
+                                  text_of=lambda r: r.text if isinstance(r, Document) else None,
+                                  capture_errors=True)
+        for rec, result in results:
+            if isinstance(rec, Document) and isinstance(result, str):
+                rec = InputError(rec.source, rec.line, f"analysis failed ({result}); this is a bug, "
+                                                       "please report it with the input")
+            if isinstance(rec, InputError):
+                summary.errors += 1
+                say(f"propdetect: {rec.message()}")
+                if args.format == "jsonl":
+                    _write_line(out, json.dumps(rec.to_record(), ensure_ascii=False))
+                elif args.format == "text":
+                    _write_line(out, f"== {rec.label}\nerror: {rec.error}")
             else:
-                out.write(render_text(name, analysis) + "\n")
+                summary.add(result)
+                if args.format == "html":
+                    html_docs.append((rec.label, rec.text, result))
+                elif args.format == "jsonl":
+                    _write_line(out, jsonl_record(rec.source, result, rec.output_fields()))
+                else:
+                    _write_line(out, render_text(rec.label, result))
+            if bar is not None:
+                bar.update(1)
         if args.format == "html":
             from ._html import render_html
 
             names, texts, analyses = zip(*html_docs) if html_docs else ((), (), ())
             out.write(render_html(list(analyses), list(texts), list(names),
                                   model=det.metadata.get("model_version") or det.metadata.get("name")))
+        out.flush()
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python from
+        # complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except (CliError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 -- no traceback reaches the user
+        raise CliError(f"analysis stopped after {summary.documents} documents: "
+                       f"{type(exc).__name__}: {exc}") from None
     finally:
+        if bar is not None:
+            bar.close()
         if out is not sys.stdout:
             out.close()
-    return status
+        _err(summary.line())
+    return EXIT_INPUT_ERROR if summary.errors else EXIT_OK
 
 
 # -- train -----------------------------------------------------------------------
@@ -189,13 +255,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"propdetect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("analyze", help="find techniques in text files (or stdin)")
-    p.add_argument("files", nargs="*", metavar="FILE", help="UTF-8 text files; none or '-' reads stdin")
+    p = sub.add_parser(
+        "analyze", help="find techniques in text files, directories, JSON Lines or stdin",
+        description="Analyse each input document and write one result per document as it goes. "
+                    "An input that cannot be read becomes an error record (exit status 1); "
+                    "the others are still analysed.")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="text files (one document each), *.jsonl files (one document per line), directories "
+                        "(their *.txt and *.jsonl files, in name order); none or '-' reads stdin")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--format", choices=("text", "jsonl", "html"), default="text",
                    help="text: flagged sentences and a summary (default); jsonl: one JSON object per document; "
                         "html: one self-contained page for all documents (use with -o report.html)")
     p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
+    p.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
+                   help="auto (default): *.jsonl files are JSON Lines, other files and stdin are text; "
+                        "jsonl: every input (stdin too) is JSON Lines; text: every file is one document")
+    p.add_argument("--text-field", default="text", metavar="NAME",
+                   help="JSON Lines field holding the text (default: text); other fields are copied to the output")
+    p.add_argument("--encoding", default="utf-8", metavar="ENC",
+                   help="encoding of the input (default: utf-8), e.g. latin-1, cp1252")
+    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
+                   help="strict (default): an undecodable input becomes an error record; "
+                        "replace: undecodable bytes become U+FFFD")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="worker processes (default: 1; -1: every core)")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N",
+                   help="documents per task sent to a worker (default: 32)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it only shows when stderr is a terminal anyway)")
     p.set_defaults(func=cmd_analyze)
 
     def add_data_args(q: argparse.ArgumentParser, prefix: str = "") -> None:
