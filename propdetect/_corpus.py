@@ -575,3 +575,41 @@ def load_documents(examples: Any) -> tuple[list[LabelledDocument], CorpusReport]
         raise DataError("examples: mix of LabelledDocument and other items; pass one kind")
     return _documents_from_records(
         ((f"examples: item {i}", ex) for i, ex in enumerate(items, start=1)))
+
+
+#: The data formats a source mapping (``metadata["training_data"]["source"]``, the
+#: CLI's data options) may name.
+SOURCE_FORMATS = ("ptc", "jsonl", "csv", "semeval2021")
+
+
+def read_source(source: Mapping[str, Any],
+                base: str | os.PathLike[str] | None = None) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read the data a source mapping names.
+
+    Parameters
+    ----------
+    source : mapping
+        ``{"format": "ptc", "articles": DIR, "labels": PATH, "skip_bad_spans": bool}``
+        or ``{"format": "jsonl" | "csv" | "semeval2021", "path": FILE}``.
+    base : path, optional
+        Folder against which relative paths are resolved.
+
+    Raises
+    ------
+    DataError
+        An unknown format, a missing key, or anything the reader raises.
+    """
+    fmt = source.get("format")
+    root = Path(base) if base is not None else Path()
+
+    def path(key: str) -> Path:
+        if not source.get(key):
+            raise DataError(f"data source {dict(source)!r} lacks {key!r}")
+        return root / str(source[key])
+
+    if fmt == "ptc":
+        return read_ptc(path("articles"), path("labels"), skip_bad_spans=bool(source.get("skip_bad_spans")))
+    readers = {"jsonl": read_jsonl, "csv": read_csv, "semeval2021": read_semeval2021}
+    if fmt in readers:
+        return readers[fmt](path("path"))
+    raise DataError(f"data source format {fmt!r} is not one of {', '.join(SOURCE_FORMATS)}")

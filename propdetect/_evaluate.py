@@ -17,18 +17,21 @@ Baselines are trained in the same run on the same training data:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._corpus import LabelledDocument
+from ._corpus import DataError, LabelledDocument, data_digest, read_source
 from ._detector import Detector
 from ._metrics import multilabel_scores
 from ._taxonomy import TECHNIQUE_IDS
 
 __all__ = ["evaluate_detector", "gold_matrix", "predicted_matrix", "train_baselines",
-           "evaluate_baselines", "BASELINES"]
+           "evaluate_baselines", "BASELINES", "model_training_docs", "evaluate",
+           "render_text", "render_markdown"]
 
 BASELINES = ("length", "tfidf_lr")
 
@@ -131,3 +134,122 @@ def evaluate_baselines(train_docs: Sequence[LabelledDocument],
         name: multilabel_scores(Y, predict(sents), TECHNIQUE_IDS)
         for name, predict in train_baselines(train_docs).items()
     }
+
+
+# -- the model's own training data, for the baselines ----------------------------
+#: How the bundled model's training data is read, relative to the shared data
+#: folder (``training/build_bundled.py``: PTC-2020 train only). Used when a
+#: model's metadata names no source of its own.
+BUNDLED_TRAINING_SOURCE: Mapping[str, Any] = {
+    "format": "ptc", "corpus": "ptc", "articles": "train-articles",
+    "labels": "train-task-flc-tc.labels",
+}
+
+
+def shared_data_dirs() -> list[Path]:
+    """Where the corpora are looked for: ``$PROPDETECT_DATA``, then ``../shared/data``
+    beside the current folder and beside the source checkout."""
+    dirs = []
+    if os.environ.get("PROPDETECT_DATA"):
+        dirs.append(Path(os.environ["PROPDETECT_DATA"]))
+    dirs.append(Path.cwd().resolve().parent / "shared" / "data")
+    dirs.append(Path(__file__).resolve().parents[2] / "shared" / "data")
+    return list(dict.fromkeys(dirs))
+
+
+def model_training_docs(metadata: Mapping[str, Any]) -> tuple[list[LabelledDocument] | None, str]:
+    """Read the data a model was trained on, as its metadata says.
+
+    Returns
+    -------
+    documents : list of LabelledDocument or None
+        None when the data cannot be found.
+    note : str
+        What was read (or why nothing was), for the report.
+    """
+    td = metadata.get("training_data") or {}
+    src = dict(td.get("source") or {})
+    if not src and metadata.get("name") == "ptc2020":
+        src = dict(BUNDLED_TRAINING_SOURCE)
+    if not src:
+        return None, ("the model's metadata does not say where its training data is; "
+                      "pass --baseline-train-articles/--baseline-train-labels or --baseline-train-jsonl/-csv")
+    base = None
+    if src.get("corpus"):
+        found = [d / src["corpus"] for d in shared_data_dirs() if (d / src["corpus"]).is_dir()]
+        if not found:
+            where = ", ".join(str(d / src["corpus"]) for d in shared_data_dirs())
+            return None, (f"the model's training data ({src['corpus']}) was not found (looked in {where}); "
+                          "set PROPDETECT_DATA to the folder holding it, or pass --baseline-train-*")
+        base = found[0]
+    try:
+        docs, _ = read_source(src, base)
+    except DataError as exc:
+        return None, f"the model's training data could not be read: {exc}"
+    what = ", ".join(f"{k}={v}" for k, v in src.items() if k != "format" and v not in (None, False))
+    note = f"{src.get('format')} {what}" + (f" under {base}" if base else "")
+    digest = td.get("digest")
+    if digest and data_digest(d for d in docs if d.spans) != digest:
+        note += " (WARNING: differs from the model's training data: digest mismatch)"
+    return docs, note
+
+
+def evaluate(detector: Detector, docs: Sequence[LabelledDocument],
+             baseline_train_docs: Sequence[LabelledDocument] | None = None,
+             baseline_note: str = "") -> dict[str, Any]:
+    """The model's scores on ``docs`` and, when training data is given, the baselines'.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``micro_f1``, ``macro_f1``, ``binary_f1`` (with precision and
+        recall), ``per_technique``, ``sentences``, ``model``, and ``baselines``
+        (name -> the same metrics; empty when there was no training data, with the
+        reason in ``baselines_note``).
+    """
+    result = evaluate_detector(detector, docs)
+    meta = detector.metadata
+    result["model"] = {"name": meta.get("name"), "model_version": meta.get("model_version"),
+                       "techniques": len(detector.techniques)}
+    result["documents"] = len(docs)
+    result["baselines"] = evaluate_baselines(baseline_train_docs, docs) if baseline_train_docs else {}
+    result["baselines_note"] = baseline_note
+    return result
+
+
+# -- renderers -------------------------------------------------------------------
+def _systems(result: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    name = (result.get("model") or {}).get("name") or "model"
+    return [(f"propdetect ({name})", result), *((f"baseline: {k}", v) for k, v in result["baselines"].items())]
+
+
+def render_text(result: Mapping[str, Any]) -> str:
+    """A plain-text report: one line per system, then per technique."""
+    lines = [f"{result['documents']} documents, {result['sentences']} sentences",
+             f"{'system':<28}{'micro-F1':>9}{'macro-F1':>9}{'binary-F1':>10}{'P':>7}{'R':>7}"]
+    for name, r in _systems(result):
+        lines.append(f"{name:<28}{r['micro_f1']:9.3f}{r['macro_f1']:9.3f}{r['binary_f1']:10.3f}"
+                     f"{r['binary_precision']:7.3f}{r['binary_recall']:7.3f}")
+    if result.get("baselines_note"):
+        lines.append(f"baselines: {result['baselines_note']}")
+    lines += ["", f"{'technique':<36}{'P':>7}{'R':>7}{'F1':>7}{'support':>9}{'predicted':>11}"]
+    for t, v in result["per_technique"].items():
+        lines.append(f"{t:<36}{v['precision']:7.3f}{v['recall']:7.3f}{v['f1']:7.3f}"
+                     f"{v['support']:9d}{v['predicted']:11d}")
+    return "\n".join(lines)
+
+
+def render_markdown(result: Mapping[str, Any]) -> str:
+    """Markdown tables fit for the README: systems, then per technique."""
+    lines = ["| system | micro-F1 | macro-F1 | binary P | binary R | binary F1 |",
+             "|---|---|---|---|---|---|"]
+    for name, r in _systems(result):
+        lines.append(f"| {name} | {r['micro_f1']:.3f} | {r['macro_f1']:.3f} | {r['binary_precision']:.3f} "
+                     f"| {r['binary_recall']:.3f} | {r['binary_f1']:.3f} |")
+    lines.append("")
+    lines.append(f"{result['documents']} documents, {result['sentences']} sentences."
+                 + (f" Baselines: {result['baselines_note']}." if result.get("baselines_note") else ""))
+    lines += ["", "| technique | P | R | F1 | support |", "|---|---|---|---|---|"]
+    for t, v in result["per_technique"].items():
+        lines.append(f"| `{t}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |")
+    return "\n".join(lines)

@@ -173,64 +173,106 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 # -- train -----------------------------------------------------------------------
-def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
-    from ._corpus import DataError, read_ptc
+_DATA_HELP = "--articles DIR --labels PATH, --jsonl FILE, --csv FILE or --semeval2021 FILE"
 
-    articles = getattr(args, f"{prefix}articles")
-    labels = getattr(args, f"{prefix}labels")
-    if articles is None or labels is None:
-        raise CliError(f"give --{prefix.replace('_', '-')}articles DIR and --{prefix.replace('_', '-')}labels PATH")
+
+def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
+    """Read the data the options name -> (documents, source mapping), or (None, None)
+    when a ``prefix``-ed (optional) group gives none. Reports go to stderr."""
+    from ._corpus import DataError, read_source
+
+    opt = "--" + prefix.replace("_", "-")
+    given = {k: getattr(args, prefix + k, None) for k in ("articles", "labels", "jsonl", "csv", "semeval2021")}
+    chosen = [k for k in ("jsonl", "csv", "semeval2021") if given[k]]
+    if given["articles"] or given["labels"]:
+        chosen.insert(0, "articles")
+    if not chosen:
+        if prefix:
+            return None, None
+        raise CliError(f"give the labelled data: {_DATA_HELP}")
+    if len(chosen) > 1:
+        raise CliError(f"give one kind of data, not {' and '.join(opt + c for c in chosen)}")
+    if chosen[0] == "articles":
+        if not (given["articles"] and given["labels"]):
+            raise CliError(f"{opt}articles DIR and {opt}labels PATH go together: give both")
+        source = {"format": "ptc", "articles": str(Path(given["articles"]).resolve()),
+                  "labels": str(Path(given["labels"]).resolve()),
+                  "skip_bad_spans": bool(getattr(args, "skip_bad_spans", False))}
+    else:
+        source = {"format": chosen[0], "path": str(Path(given[chosen[0]]).resolve())}
     try:
-        docs, report = read_ptc(articles, labels, skip_bad_spans=args.skip_bad_spans)
+        docs, report = read_source(source)
     except DataError as exc:
         raise CliError(str(exc)) from None
     for line in report.lines():
-        print(f"propdetect: {line}", file=sys.stderr)
-    return docs
+        _err(("baseline training data: " if prefix else "") + line)
+    return docs, source
+
+
+def _read_config(spec: str | None):  # noqa: ANN202
+    from ._config import TrainingConfig
+
+    if not spec:
+        return TrainingConfig()
+    try:
+        text = spec if spec.lstrip().startswith("{") else Path(spec).read_text(encoding="utf-8")
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object of TrainingConfig fields")
+        return TrainingConfig.from_dict(data)
+    except OSError as exc:
+        raise CliError(f"{spec}: cannot read the training config ({exc.strerror})") from None
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"{spec}: bad training config ({exc})") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ._config import TrainingConfig
+    import time
+
     from ._train import fit_detector
 
-    docs = _read_docs(args)
+    cfg = _read_config(args.config)
+    docs, source = _read_docs(args)
+    t0 = time.perf_counter()
+    description = ", ".join(f"{k}={v}" for k, v in source.items())
     try:
-        cfg = TrainingConfig.from_dict(json.loads(Path(args.config).read_text())) if args.config else TrainingConfig()
-    except (OSError, ValueError, TypeError) as exc:
-        raise CliError(f"{args.config}: bad training config ({exc})") from None
-    det = fit_detector(docs, cfg, progress=lambda m: print(f"propdetect: {m}", file=sys.stderr),
-                       name=args.name, data_description=f"articles={args.articles} labels={args.labels}")
-    path = det.save(args.out)
-    print(f"propdetect: model written to {path}", file=sys.stderr)
+        det = fit_detector(docs, cfg, progress=lambda m: _err(f"{time.perf_counter() - t0:6.1f}s {m}"),
+                           name=args.name, data_description=description, data_source=source)
+    except ValueError as exc:
+        raise CliError(f"cannot train on this data: {exc}") from None
+    try:
+        path = det.save(args.out)
+    except OSError as exc:
+        raise CliError(f"{args.out}: cannot write the model ({exc.strerror or exc})") from None
+    _err(f"model written to {path} in {time.perf_counter() - t0:.1f}s; use it with --model {path}")
     return EXIT_OK
 
 
 # -- evaluate --------------------------------------------------------------------
-def _fmt(x: float) -> str:
-    return f"{x:.3f}"
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ._evaluate import evaluate_baselines, evaluate_detector
+    from ._evaluate import evaluate, model_training_docs, render_markdown, render_text
 
     det = _load_detector(args.model)
-    docs = _read_docs(args)
-    result = evaluate_detector(det, docs)
-    if args.baseline_train_articles:
-        train_docs = _read_docs(args, prefix="baseline_train_")
-        result["baselines"] = evaluate_baselines(train_docs, docs)
+    docs, _ = _read_docs(args)
+    train_docs, note = None, "not trained (--no-baselines)"
+    if not args.no_baselines:
+        train_docs, source = _read_docs(args, prefix="baseline_train_")
+        if train_docs is not None:
+            note = "trained on " + ", ".join(f"{k}={v}" for k, v in source.items())
+        else:
+            train_docs, note = model_training_docs(det.metadata)
+            note = ("trained on the model's training data: " + note) if train_docs is not None else \
+                f"not trained: {note}"
+        _err(f"baselines {note}")
+    result = evaluate(det, docs, train_docs, note)
     out = _open_out(args.output)
     try:
         if args.format == "json":
             out.write(json.dumps(result, indent=2) + "\n")
+        elif args.format == "markdown":
+            out.write(render_markdown(result) + "\n")
         else:
-            rows = [("model", result), *result.get("baselines", {}).items()]
-            out.write("| system | micro-F1 | macro-F1 | binary F1 |\n|---|---|---|---|\n")
-            for name, r in rows:
-                out.write(f"| {name} | {_fmt(r['micro_f1'])} | {_fmt(r['macro_f1'])} | {_fmt(r['binary_f1'])} |\n")
-            out.write("\n| technique | P | R | F1 | support |\n|---|---|---|---|---|\n")
-            for t, v in result["per_technique"].items():
-                out.write(f"| {t} | {_fmt(v['precision'])} | {_fmt(v['recall'])} | {_fmt(v['f1'])} | {v['support']} |\n")
+            out.write(render_text(result) + "\n")
     finally:
         if out is not sys.stdout:
             out.close()
@@ -286,26 +328,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress bar (it only shows when stderr is a terminal anyway)")
     p.set_defaults(func=cmd_analyze)
 
-    def add_data_args(q: argparse.ArgumentParser, prefix: str = "") -> None:
-        q.add_argument(f"--{prefix}articles", metavar="DIR", help="folder of PTC-style article<ID>.txt files")
-        q.add_argument(f"--{prefix}labels", metavar="PATH", help="PTC span labels: one merged file or a folder")
+    def add_data_args(q: argparse.ArgumentParser, prefix: str = "", what: str = "") -> None:
+        q.add_argument(f"--{prefix}articles", metavar="DIR", help=f"{what}folder of PTC-style article<ID>.txt files")
+        q.add_argument(f"--{prefix}labels", metavar="PATH",
+                       help=f"{what}PTC technique spans (id, label, start, end): one merged file or a folder")
+        q.add_argument(f"--{prefix}jsonl", metavar="FILE",
+                       help=f'{what}JSON Lines: {{"text": ..., "techniques": [...], "doc_id": optional}}')
+        q.add_argument(f"--{prefix}csv", metavar="FILE",
+                       help=f"{what}CSV with columns text, techniques (';'-separated) and optional doc_id")
+        if not prefix:
+            q.add_argument("--semeval2021", metavar="FILE",
+                           help="SemEval-2021 Task 6 subtask-1 meme file (JSON array of id, labels, text)")
+            q.add_argument("--skip-bad-spans", action="store_true",
+                           help="skip (and report) spans whose offsets fall outside their article")
 
-    p = sub.add_parser("train", help="train a model on labelled data")
+    p = sub.add_parser("train", help="train a model on labelled data",
+                       description=f"Train a model on labelled data: {_DATA_HELP}. Progress goes to stderr.")
     add_data_args(p)
     p.add_argument("--out", required=True, metavar="PATH", help="model folder to write")
-    p.add_argument("--config", metavar="JSON", help="training config (JSON object of TrainingConfig fields)")
+    p.add_argument("--config", metavar="JSON",
+                   help="training config: a JSON file, or an inline JSON object, of TrainingConfig fields")
     p.add_argument("--name", default="custom", help="model name recorded in its metadata")
-    p.add_argument("--skip-bad-spans", action="store_true",
-                   help="skip (and report) spans whose offsets fall outside their article")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="score a model on labelled data, beside baselines")
+    p = sub.add_parser("evaluate", help="score a model on labelled data, beside baselines",
+                       description="Score a model on labelled data, beside a length-only and a TF-IDF baseline "
+                                   "trained in the same run on the model's training data.")
     p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
     add_data_args(p)
-    add_data_args(p, "baseline-train-")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    p.add_argument("-o", "--output", metavar="OUT")
-    p.add_argument("--skip-bad-spans", action="store_true")
+    add_data_args(p, "baseline-train-", "baselines' training data (default: the model's own): ")
+    p.add_argument("--no-baselines", action="store_true", help="do not train or score the baselines")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text (default), json (micro_f1, macro_f1, binary_f1, per_technique, baselines) "
+                        "or markdown tables")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("techniques", help="list the 14 techniques")
