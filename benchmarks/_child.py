@@ -1,8 +1,8 @@
 """Measurements that need a fresh interpreter: run as ``python benchmarks/_child.py MODE TEXTS.json``.
 
 ``cold``: seconds for ``import propdetect`` + ``Detector.load()`` + the first ``detect``
-call on the first text. ``rss``: peak resident memory (``ru_maxrss``) after import and
-load, and after ``detect`` over every text. Prints one JSON object on stdout.
+call on the first text. ``rss``: peak resident memory after import and load, and after
+``detect`` over every text (``VmHWM`` on Linux). Prints one JSON object on stdout.
 
 Nothing but the standard library is imported before the clock starts.
 """
@@ -16,9 +16,22 @@ import time
 
 
 def _peak_rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB (macOS in bytes).
-    scale = 1 / 2**20 if sys.platform == "darwin" else 1 / 2**10
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    """Peak resident memory of this process in MB (10**6 bytes).
+
+    Linux: ``VmHWM`` of ``/proc/self/status``. Not ``ru_maxrss``: Linux carries it
+    over from the parent across fork and exec, so a child of a big pytest process
+    would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        pass
+    # macOS reports ru_maxrss in bytes, other systems in KiB.
+    unit = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / 1e6
 
 
 def cold(texts: list[str]) -> dict[str, float]:

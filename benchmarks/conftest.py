@@ -66,6 +66,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         "versions": {d: _version(d) for d in ("numpy", "scipy", "scikit-learn", "pysbd", "joblib")},
         "propdetect": propdetect.__version__,
         "model_version": _bundled().metadata.get("model_version", "?"),
+        # The machine is shared: the load average at the end of the run says how noisy it was.
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "pytest_args": list(config.invocation_params.args),
     }
 
 

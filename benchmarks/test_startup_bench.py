@@ -49,7 +49,7 @@ def test_peak_rss(benchmark, texts_file, record) -> None:
     """Fresh process: peak resident memory after ``detect`` over the whole corpus."""
     runs: list[dict] = []
     benchmark.pedantic(lambda: runs.append(_run_child("rss", texts_file)), rounds=3, iterations=1)
-    record(what="fresh process: peak RSS (ru_maxrss) of detect over the corpus",
+    record(what="fresh process: peak RSS (VmHWM) of detect over the corpus",
            peak_rss_mb=max(r["peak_mb"] for r in runs),
            rss_after_load_mb=max(r["after_load_mb"] for r in runs))
 

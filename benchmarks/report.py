@@ -1,0 +1,275 @@
+"""Turn a ``--benchmark-json`` file of this suite into ``BENCHMARKS.md``.
+
+Usage (from the repository root)::
+
+    python benchmarks/report.py .benchmarks/latest.json -o BENCHMARKS.md
+
+Every rate is gold sentences (non-empty lines of the corpus) per second of the
+median round; every ratio compares two figures measured in the same run. A figure
+whose benchmark was not run (``-m "not slow"`` leaves out training) shows as
+"not measured".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+COMMAND = (
+    "python -m pytest benchmarks --benchmark-only --benchmark-json=.benchmarks/latest.json "
+    "-p no:cacheprovider && python benchmarks/report.py .benchmarks/latest.json -o BENCHMARKS.md"
+)
+
+# Goals of issue 5, on a 2-core machine.
+GOAL_RATE = 10_000.0  # sentences/s, detect, one process
+GOAL_RATIO = 1.5  # detect vs the naive peer's predict
+GOAL_COLD_S = 1.0
+GOAL_RSS_MB = 400.0
+GOAL_TRAIN_S = 180.0
+GOAL_MODEL_MB = 25.0
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the results table."""
+
+    measure: str
+    figure: str
+    goal: str = ""
+    ok: bool | None = None  # None: no goal, or not measured
+
+    def cells(self) -> list[str]:
+        verdict = "" if self.ok is None else ("pass" if self.ok else "**fail**")
+        return [self.measure, self.figure, self.goal, verdict]
+
+
+def fmt_rate(x: float) -> str:
+    """Sentences per second, rounded to three significant figures.
+
+    >>> fmt_rate(4647.2), fmt_rate(123456.0)
+    ('4,650 sentences/s', '123,000 sentences/s')
+    """
+    return f"{float(f'{x:.3g}'):,.0f} sentences/s"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+class Results:
+    """The benchmarks of one run, looked up by test name."""
+
+    def __init__(self, data: dict) -> None:
+        self.data = data
+        self.by_name = {b["name"]: b for b in data.get("benchmarks", [])}
+
+    def get(self, name: str) -> dict | None:
+        return self.by_name.get(name)
+
+    def median(self, name: str) -> float | None:
+        b = self.get(name)
+        return None if b is None else float(b["stats"]["median"])
+
+    def extra(self, name: str, key: str) -> object:
+        b = self.get(name)
+        return None if b is None else b["extra_info"].get(key)
+
+    def rate(self, name: str) -> float | None:
+        med = self.median(name)
+        n = self.extra(name, "sentences")
+        return None if med is None or not n else float(n) / med
+
+
+def _missing(measure: str, goal: str = "") -> Row:
+    return Row(measure, "not measured", goal, None)
+
+
+def result_rows(r: Results) -> tuple[list[Row], list[Row]]:
+    """The goal table, and the table of the other figures."""
+    goals: list[Row] = []
+    other: list[Row] = []
+    detect, peer = r.rate("test_detect"), r.rate("test_peer_predict")
+    goal = f">= {GOAL_RATE:,.0f} sentences/s"
+    goals.append(Row("detect, whole articles, one process", fmt_rate(detect), goal, detect >= GOAL_RATE)
+                 if detect else _missing("detect, whole articles, one process", goal))
+
+    inter = r.extra("test_detect_vs_peer_interleaved", "speed_ratio")
+    goal = f">= {GOAL_RATIO}x"
+    if inter is not None:
+        goals.append(Row("detect vs naive peer predict (alternated rounds, ratio of medians)",
+                         f"{inter:.2f}x", goal, inter >= GOAL_RATIO))
+    else:
+        goals.append(_missing("detect vs naive peer predict", goal))
+
+    cold = r.extra("test_cold_start", "cold_median_s")
+    goal = f"<= {GOAL_COLD_S:g} s"
+    if cold is not None:
+        parts = r.extra("test_cold_start", "cold_parts_median_s") or {}
+        detail = ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in parts.items() if k != "total_s")
+        goals.append(Row("cold start: import + load + first detect, fresh process (median)",
+                         f"{cold:.2f} s ({detail})", goal, cold <= GOAL_COLD_S))
+    else:
+        goals.append(_missing("cold start", goal))
+
+    rss = r.extra("test_peak_rss", "peak_rss_mb")
+    goal = f"<= {GOAL_RSS_MB:g} MB"
+    if rss is not None:
+        after = r.extra("test_peak_rss", "rss_after_load_mb")
+        goals.append(Row("peak RSS, detect over the corpus, fresh process",
+                         f"{rss:.0f} MB ({after:.0f} MB after load)", goal, rss <= GOAL_RSS_MB))
+    else:
+        goals.append(_missing("peak RSS", goal))
+
+    train = r.median("test_train")
+    goal = f"<= {GOAL_TRAIN_S / 60:g} min"
+    if train is not None:
+        what = r.extra("test_train", "train_corpus")
+        n = r.extra("test_train", "train_sentences")
+        goals.append(Row(f"training, {what}, {n:,} sentences, bundled config",
+                         f"{train:.0f} s", goal, train <= GOAL_TRAIN_S))
+    else:
+        goals.append(_missing("training", goal))
+
+    size = r.extra("test_model_load", "model_bytes")
+    goal = f"<= {GOAL_MODEL_MB:g} MB"
+    goals.append(Row("bundled model on disk", f"{size / 1e6:.1f} MB", goal, size / 1e6 <= GOAL_MODEL_MB)
+                 if size is not None else _missing("bundled model on disk", goal))
+
+    if peer:
+        other.append(Row("naive peer predict, pre-split sentences, one process", fmt_rate(peer)))
+        if detect:
+            other.append(Row("detect vs peer, separate benchmarks (peer median / detect median)",
+                             f"{detect / peer:.2f}x"))
+    presplit = r.rate("test_score_presplit")
+    if presplit:
+        other.append(Row("our scoring alone (predict_proba_doc), pre-split sentences", fmt_rate(presplit)))
+        if peer:
+            other.append(Row("our scoring alone vs peer predict", f"{presplit / peer:.2f}x"))
+    many = r.rate("test_detect_many_two_workers")
+    if many:
+        speedup = f" ({many / detect:.2f}x one process)" if detect else ""
+        other.append(Row("detect_many, 2 worker processes", fmt_rate(many) + speedup))
+    wall = r.median("test_cold_start")
+    if wall is not None:
+        other.append(Row("cold start, whole child process (interpreter start-up included)", f"{wall:.2f} s"))
+    load = r.median("test_model_load")
+    if load is not None:
+        other.append(Row("Detector.load(path), warm process", f"{load * 1000:.0f} ms"))
+    return goals, other
+
+
+def profile_lines(r: Results) -> list[str]:
+    """Where detect's time goes, from the cProfile benchmark."""
+    total = r.extra("test_profile_detect", "profile_total_s")
+    if total is None:
+        return ["Not measured in this run."]
+    out = [f"cProfile of `detect` over the corpus ({total:.2f} s with the profiler on; profiling "
+           "inflates pure-Python code, so read the shares, not the seconds).", "",
+           "Stages (cumulative time; a stage includes the ones indented under it):", ""]
+    stages = r.extra("test_profile_detect", "profile_stages") or []
+    out += _table(["stage", "share of detect"],
+                  [[s["stage"].replace("  ", "&nbsp;&nbsp;"), f"{s['share']:.0%}"] for s in stages])
+    out += ["", "Top functions by own time:", ""]
+    top = r.extra("test_profile_detect", "profile_top") or []
+    out += _table(["function", "where", "calls", "own time share"],
+                  [[f"`{t['function']}`", f"`{t['where']}`", f"{t['calls']:,}", f"{t['share']:.0%}"]
+                   for t in top])
+    return out
+
+
+def render(data: dict) -> str:
+    """The whole of BENCHMARKS.md."""
+    r = Results(data)
+    mi = data.get("machine_info", {})
+    pd = mi.get("propdetect", {})
+    versions = pd.get("versions", {})
+    corpus = next((b["extra_info"].get("corpus") for b in data.get("benchmarks", [])
+                   if b["extra_info"].get("corpus")), "?")
+    sentences = next((b["extra_info"].get("sentences") for b in data.get("benchmarks", [])
+                      if b["extra_info"].get("sentences")), None)
+    goals, other = result_rows(r)
+    failed = [g.measure for g in goals if g.ok is False]
+    load = pd.get("load_average")
+    commit = data.get("commit_info", {})
+    lines = [
+        "# Benchmarks",
+        "",
+        "<!-- generated by benchmarks/report.py from a --benchmark-json file; do not edit by hand -->",
+        "",
+        f"Run on {data.get('datetime', '?')[:19].replace('T', ' ')} UTC, commit "
+        f"`{str(commit.get('id', '?'))[:10]}`{' (with uncommitted changes)' if commit.get('dirty') else ''}, "
+        f"model `{pd.get('model_version', '?')}`.",
+        "",
+        f"Corpus: {corpus}" + (f", {sentences:,} gold sentences (non-empty lines)." if sentences else "."),
+        "Rates are those gold sentences per second of the median round; `detect` also splits the "
+        "articles into sentences itself, the peer gets them pre-split.",
+        "",
+        "## Against the goals",
+        "",
+        *_table(["measure", "this run", "goal", ""], [g.cells() for g in goals]),
+        "",
+        ("All goals measured in this run hold." if not failed else
+         "Not met: " + "; ".join(failed) + ". See the profile below for where detect's time goes."),
+        "",
+        "## Other figures",
+        "",
+        *_table(["measure", "this run"], [o.cells()[:2] for o in other]),
+        "",
+        "## Where detect's time goes",
+        "",
+        *profile_lines(r),
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {pd.get('cpu_model', '?')}, {pd.get('cores', '?')} cores"
+        + (f"; load average at the end of the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+           "(1 / 5 / 15 min): the machine is shared, so compare ratios, not absolute figures"
+           if load else ""),
+        f"- Python {pd.get('python', mi.get('python_version', '?'))} on {pd.get('platform', mi.get('system', '?'))}",
+        "- " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "",
+        "## How to rerun",
+        "",
+        "From the repository root, after `pip install '.[test]'`:",
+        "",
+        "```sh",
+        COMMAND,
+        "```",
+        "",
+        "Add `-m \"not slow\"` to leave out the training benchmark (1-3 minutes). Without "
+        "`../shared/data/ptc` the suite runs on a synthetic corpus and says so above.",
+    ]
+    if pd.get("pytest_args"):
+        lines += ["", f"This run: `python -m pytest {' '.join(pd['pytest_args'])}`."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write BENCHMARKS.md from a --benchmark-json file.")
+    parser.add_argument("json", type=Path, help="the file written by --benchmark-json")
+    parser.add_argument("-o", "--output", type=Path, help="where to write (default: stdout)")
+    args = parser.parse_args(argv)
+    try:
+        data = json.loads(args.json.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: cannot read {args.json}: {exc}", file=sys.stderr)
+        return 2
+    if not data.get("benchmarks"):
+        print(f"error: {args.json} holds no benchmarks; run the suite with --benchmark-only", file=sys.stderr)
+        return 2
+    text = render(data)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
