@@ -168,8 +168,8 @@ def _parse_json_line(source: str, lineno: int, raw: bytes, text_field: str,
     line = _decode(raw, encoding, errors)
     if isinstance(line, str_error):
         return InputError(source, lineno, str(line).replace(" at line 1 ", " "))
-    if not line.strip():
-        return None  # a blank line holds no record (e.g. the final newline)
+    if not line.strip(" \t\r\n"):
+        return None  # a blank line (JSON whitespace only) holds no record, e.g. a final newline
     try:
         obj = json.loads(line)
     except RecursionError:
