@@ -196,7 +196,8 @@ def _summary(analyses: Sequence[Analysis]) -> str:
     top = list(_counts(analyses).items())[:3]
     line = f"{n} sentence{'s' * (n != 1)}, {flagged} flagged{share}."
     if top:
-        line += " Top techniques: " + ", ".join(f"{_name(t)} ({c})" for t, c in top) + "."
+        # "; " because technique names hold commas ("Name calling, labeling")
+        line += " Top techniques: " + "; ".join(f"{_name(t)} ({c})" for t, c in top) + "."
     return _esc(line)
 
 
@@ -302,7 +303,7 @@ def _index(docs: Sequence[_Doc]) -> str:
         n = len(d.analysis.sentences)
         f = len(d.analysis.flagged)
         share = f"{100 * f / n:.0f}%" if n else "–"
-        top = ", ".join(_name(t) for t in list(d.analysis.technique_counts())[:2]) or "–"
+        top = "; ".join(_name(t) for t in list(d.analysis.technique_counts())[:2]) or "–"
         rows.append(
             f'<tr><td><a href="#{d.anchor}">{_esc(d.source)}</a></td><td class="num">{n}</td>'
             f'<td class="num">{f}</td><td class="num">{share}</td><td>{_esc(top)}</td></tr>'
