@@ -1,0 +1,55 @@
+"""detect_many on a Dask cluster through joblib's "dask" backend (the ``cluster`` extra)."""
+
+from __future__ import annotations
+
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="needs the cluster extra: pip install '.[cluster]'")
+joblib = pytest.importorskip("joblib")
+
+TEXTS = [
+    "These traitors and thugs are destroying our great nation! The council meets on Tuesday.",
+    "",
+    "Is this so-called expert really telling the truth?\nThe bridge will be closed for repairs.",
+    "Corrupt thugs and criminals run this disgusting regime. " * 30,
+] * 6
+
+
+def _cached_models() -> list[str]:
+    from propdetect import _detector
+
+    return list(_detector._models)
+
+
+@pytest.fixture(scope="module")
+def client():
+    # Two single-threaded worker processes: the model really has to travel.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as cluster:
+        with distributed.Client(cluster) as c:
+            yield c
+
+
+def test_detect_many_on_a_local_cluster_matches_detect(client, tiny_detector):
+    from propdetect._detector import _model_payload
+
+    expected = [tiny_detector.detect(t).to_dict() for t in TEXTS]
+    with joblib.parallel_backend("dask"):
+        got = tiny_detector.detect_many(TEXTS, batch_size=2)  # n_jobs=None: the backend decides
+        again = tiny_detector.detect_many(TEXTS, n_jobs=-1, batch_size=5)
+    assert [a.to_dict() for a in got] == expected
+    assert [a.to_dict() for a in again] == expected
+    # The work ran on the workers, each of which decoded the model once and kept it.
+    digest, _ = _model_payload(tiny_detector)
+    per_worker = client.run(_cached_models)
+    assert len(per_worker) == 2
+    assert any(digest in models for models in per_worker.values())
+
+
+def test_bundled_model_on_a_local_cluster(client):
+    from propdetect import Detector
+
+    det = Detector.load()
+    with joblib.parallel_backend("dask"):
+        got = det.detect_many(TEXTS[:8], batch_size=3)
+    assert [a.to_dict() for a in got] == [det.detect(t).to_dict() for t in TEXTS[:8]]
