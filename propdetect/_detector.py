@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 
 from ._features import DocStats, Featurizer, doc_stats, ngrams, token_spans, tokenize
 from ._persist import read_model, write_model
-from ._results import Analysis, Sentence
+from ._results import Analysis, Sentence, _Scores
 from ._sentences import split_sentences
 
 __all__ = ["Detector", "BUNDLED_MODEL"]
@@ -189,7 +190,7 @@ class Detector:
             return
         # Long document: count over the whole of it first, then score in blocks,
         # so that memory stays bounded by the block size.
-        stats = doc_stats([tokenize(s) for s in sentences])
+        stats = _doc_stats_chunked(sentences)
         for i in range(0, n, _CHUNK):
             yield self._score_block(sentences[i : i + _CHUNK], stats, i)
 
@@ -228,16 +229,21 @@ class Detector:
         out: list[Sentence] = []
         base = 0
         for p, X in self._iter_blocks(sents):
+            # Each Sentence's scores are a read-only view of its row of this block
+            # (see _results._Scores): ~80 bytes a sentence instead of a 14-key dict.
+            p.flags.writeable = False
             above = p >= thr
-            for i, row in enumerate(p.tolist()):
+            for i in range(len(p)):
                 a, b = spans[base + i]
                 found: tuple[str, ...] = ()
                 evidence: dict[str, list[tuple[int, int]]] = {}
                 if above[i].any():
+                    row = p[i]
                     ks = sorted(np.flatnonzero(above[i]).tolist(), key=lambda k: -row[k])
                     found = tuple(ids[k] for k in ks)
                     evidence = self._evidence(sents[base + i], a, X, i, ks)
-                out.append(Sentence(sents[base + i], a, b, found, dict(zip(ids, row)), evidence))
+                out.append(Sentence(sents[base + i], a, b, found,
+                                    _Scores._of_row(ids, p, i), evidence))
             base += len(p)
         return Analysis(tuple(out))
 
@@ -414,6 +420,22 @@ def _worker_detector(digest: str, blob: np.ndarray | None) -> Detector:
     with _models_lock:
         _remember(digest, det)
     return det
+
+
+def _doc_stats_chunked(sentences: Sequence[str]) -> DocStats:
+    """:func:`doc_stats` of a long document, tokenising one block at a time.
+
+    Document frequencies add up over blocks, so the result is the same as
+    ``doc_stats([tokenize(s) for s in sentences])`` without holding every token of
+    the document at once (about 12 bytes of text become 60 bytes of token objects).
+    """
+    word_df: Counter[str] = Counter()
+    bigram_df: Counter[tuple[str, str]] = Counter()
+    for i in range(0, len(sentences), _CHUNK):
+        block = doc_stats([tokenize(s) for s in sentences[i : i + _CHUNK]])
+        word_df.update(block.word_df)
+        bigram_df.update(block.bigram_df)
+    return DocStats(len(sentences), word_df, bigram_df)
 
 
 def _merge(spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:

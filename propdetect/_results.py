@@ -2,27 +2,110 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
+
+import numpy as np
 
 __all__ = ["Sentence", "Analysis"]
 
 Span = tuple[int, int]
 
+_NO_EVIDENCE: Mapping[str, tuple[Span, ...]] = MappingProxyType({})
+
+
+@lru_cache(maxsize=64)
+def _columns(ids: tuple[str, ...]) -> Mapping[str, int]:
+    """Technique id -> column, shared by every score mapping with the same ids."""
+    return MappingProxyType({t: j for j, t in enumerate(ids)})
+
+
+class _Scores(Mapping[str, float]):
+    """Read-only mapping technique id -> probability over one row of a shared array.
+
+    A detector scores sentences in blocks; each sentence's scores are a view of its
+    row (about 80 bytes) instead of a dict of 14 boxed floats (about 1 KB), which is
+    what keeps the results of a 50 MB document in memory. It behaves as a read-only
+    ``dict``: ``s.scores["doubt"]``, ``dict(s.scores)``, iteration in the model's
+    technique order, equality with any mapping holding the same items.
+
+    Examples
+    --------
+    >>> s = _Scores({"doubt": 0.25, "slogans": 0.5})
+    >>> s["slogans"], list(s), s == {"slogans": 0.5, "doubt": 0.25}
+    (0.5, ['doubt', 'slogans'], True)
+    """
+
+    __slots__ = ("_cols", "_block", "_row")
+
+    def __init__(self, scores: Mapping[str, float] | None = None) -> None:
+        scores = dict(scores or {})
+        if not all(isinstance(k, str) for k in scores):
+            raise TypeError("score keys must be technique ids (str)")
+        block = np.array([[float(v) for v in scores.values()]], dtype=np.float64)
+        block.flags.writeable = False
+        self._cols = _columns(tuple(scores))
+        self._block = block.reshape(1, len(scores))
+        self._row = 0
+
+    @classmethod
+    def _of_row(cls, ids: tuple[str, ...], block: np.ndarray, row: int) -> _Scores:
+        """The scores of ``block[row]``; ``block`` must not change afterwards."""
+        self = cls.__new__(cls)
+        self._cols = _columns(ids)
+        self._block = block
+        self._row = row
+        return self
+
+    def __getitem__(self, key: str) -> float:
+        return float(self._block[self._row, self._cols[key]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._cols
+
+    def as_dict(self) -> dict[str, float]:
+        """A plain ``dict`` copy (faster than ``dict(scores)``)."""
+        return dict(zip(self._cols, self._block[self._row].tolist()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Scores):
+            return self.as_dict() == other.as_dict()
+        if isinstance(other, Mapping):
+            return self.as_dict() == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment] - a mapping, like dict
+
+    def __repr__(self) -> str:
+        return repr(self.as_dict())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle one row, not the whole shared block.
+        return (_Scores, (self.as_dict(),))
+
 
 def _freeze_scores(scores: Mapping[str, float]) -> Mapping[str, float]:
-    return MappingProxyType(dict(scores))
+    return scores if isinstance(scores, _Scores) else _Scores(scores)
 
 
 def _freeze_evidence(evidence: Mapping[str, Any]) -> Mapping[str, tuple[Span, ...]]:
+    if not evidence:
+        return _NO_EVIDENCE
     return MappingProxyType(
         {k: tuple((int(a), int(b)) for a, b in v) for k, v in evidence.items()}
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sentence:
     """One sentence of the analysed text and what the model found in it.
 
@@ -54,6 +137,11 @@ class Sentence:
         object.__setattr__(self, "scores", _freeze_scores(self.scores))
         object.__setattr__(self, "evidence", _freeze_evidence(self.evidence))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only proxies do not pickle; rebuild from plain values instead.
+        return (Sentence, (self.text, self.start, self.end, self.techniques,
+                           self.scores, dict(self.evidence)))
+
     @property
     def flagged(self) -> bool:
         """True when at least one technique was found."""
@@ -66,7 +154,7 @@ class Sentence:
             "end": self.end,
             "text": self.text,
             "techniques": list(self.techniques),
-            "scores": dict(self.scores),
+            "scores": self.scores.as_dict(),  # type: ignore[attr-defined] - always _Scores
             "evidence": {k: [list(s) for s in v] for k, v in self.evidence.items()},
         }
 
