@@ -57,6 +57,9 @@ _STOP = frozenset(
     will just should now also would could said says has have had do does did""".split()
 )
 
+# Standardised dense features are clipped to +-this many standard deviations.
+_DENSE_CLIP = 8.0
+
 DENSE_FEATURES: tuple[str, ...] = (
     "log_tokens",
     "short",
@@ -277,7 +280,9 @@ class Featurizer:
         dense = np.vstack(dense_blocks)
         self.dense_mean_ = dense.mean(axis=0)
         scale = dense.std(axis=0)
-        self.dense_scale_ = np.where(scale > 0, scale, 1.0)
+        # A feature constant in training (e.g. every article of the same length)
+        # has a std of ~1e-16 from rounding: scale it by 1, not by that.
+        self.dense_scale_ = np.where(scale > 1e-6, scale, 1.0)
         return self
 
     def _check_fitted(self) -> None:
@@ -318,6 +323,9 @@ class Featurizer:
             lengths.append(len(ids))
         X = self._tfidf(np.asarray(row_ids, dtype=np.int64), np.asarray(lengths))
         D = (dense_features(sentences, toks, stats, offset) - self.dense_mean_) / self.dense_scale_
+        # Text unlike anything in training (a 100,000-word "sentence") must not
+        # push a linear score to infinity.
+        np.clip(D, -_DENSE_CLIP, _DENSE_CLIP, out=D)
         return X, D
 
     def _tfidf(self, ids: np.ndarray, lengths: np.ndarray) -> SparseRows:
