@@ -1,0 +1,83 @@
+"""propdetect.train(): inputs, determinism, save/load, techniques without examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import propdetect
+from propdetect._corpus import DataError
+from tests.conftest import _DOCS, TINY_CONFIG
+
+# Four sentences, like every tiny training document: the document-length feature is
+# constant in that data, and scores of documents of another length are not what
+# these tests are about.
+PROBES = [
+    "These evil traitors and thugs are destroying our nation!",
+    "The council meets on Tuesday.",
+    "Can we really trust these so-called experts?",
+    "Our proud nation and our flag will never bow.",
+]
+
+
+def _rows() -> list[dict]:
+    return [{"doc_id": f"d{i}", "text": s, "techniques": sorted(labels)}
+            for i, doc in enumerate(_DOCS) for s, labels in doc]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    messages: list[str] = []
+    det = propdetect.train(_rows(), TINY_CONFIG, progress=messages.append)
+    return det, messages
+
+
+def _scores(det) -> np.ndarray:
+    return det.predict_proba_doc(PROBES)
+
+
+def test_train_returns_a_detector_that_finds_clear_cases(trained):
+    det, _ = trained
+    assert isinstance(det, propdetect.Detector)
+    a = det.detect("\n".join(PROBES))
+    assert "doubt" in a.sentences[2].techniques
+    assert "flag_waving" in a.sentences[3].techniques
+    assert a.sentences[1].techniques == ()
+    assert det.metadata["training_data"]["documents"] == len(_DOCS)  # grouped by doc_id
+
+
+def test_same_data_config_and_seed_give_identical_predictions(trained):
+    again = propdetect.train(_rows(), TINY_CONFIG.to_dict())  # config as a dict works too
+    np.testing.assert_array_equal(_scores(trained[0]), _scores(again))
+    assert trained[0].thresholds == again.thresholds
+
+
+def test_saved_model_loads_with_the_same_predictions(trained, tmp_path):
+    det, _ = trained
+    det.save(tmp_path / "m")
+    loaded = propdetect.Detector.load(tmp_path / "m")
+    np.testing.assert_allclose(_scores(loaded), _scores(det), rtol=0, atol=1e-6)
+    assert loaded.metadata["training_data"]["digest"] == det.metadata["training_data"]["digest"]
+
+
+def test_technique_without_positive_example_is_reported_and_left_out(trained):
+    det, messages = trained
+    assert "repetition" not in det.techniques and "doubt" in det.techniques
+    assert "repetition" in det.metadata["left_out_techniques"]
+    assert any("repetition has no positive example: left out" in m for m in messages)
+    assert set(det.detect("Repeat repeat repeat.").sentences[0].scores) == set(det.techniques)
+
+
+def test_train_from_a_hugging_face_dataset_matches_dicts(trained):
+    datasets = pytest.importorskip("datasets")
+    det = propdetect.train(datasets.Dataset.from_list(_rows()), TINY_CONFIG)
+    np.testing.assert_array_equal(_scores(det), _scores(trained[0]))
+
+
+def test_train_refuses_unusable_input():
+    with pytest.raises(ValueError, match="unknown training option"):
+        propdetect.train(_rows(), {"cv_fold": 3})
+    with pytest.raises(DataError, match="examples: item 2: unknown technique label 'Telepathy'"):
+        propdetect.train([{"text": "a", "techniques": []}, {"text": "b", "techniques": ["Telepathy"]}])
+    with pytest.raises(ValueError, match="no technique has a positive example"):
+        propdetect.train([{"text": "a", "techniques": []}, {"text": "b", "techniques": []}])
