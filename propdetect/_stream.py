@@ -18,6 +18,7 @@ import codecs
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -412,13 +413,20 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
         for window, batches in _windows(items, text_of, batch_size, max_in_flight):
             results = parallel(delayed(_detect_batch)(digest, blob, b, capture_errors) for b in batches)
             packed = (p for batch in results for p in batch)
-            for item in window:
-                text = text_of(item)
-                if text is None:
-                    yield item, None
-                    continue
-                p = next(packed)
-                yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
+            try:
+                for item in window:
+                    text = text_of(item)
+                    if text is None:
+                        yield item, None
+                        continue
+                    p = next(packed)
+                    yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
+            finally:
+                # The reader may stop early (``| head``, an error): cancel the rest of
+                # the window without joblib's warning that tasks were cancelled.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*still being processed", category=UserWarning)
+                    results.close()
 
 
 def iter_detect(detector: Detector, texts: Iterable[str], *, n_jobs: int | None = None,
