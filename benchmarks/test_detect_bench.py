@@ -2,7 +2,9 @@
 
 Every round runs over the whole corpus; rates are gold sentences (non-empty lines)
 per second of the median round, so ``detect`` (which also splits sentences) and the
-peer (which gets them pre-split) are divided by the same count.
+peer (which gets them pre-split) are divided by the same count. Single-process
+benchmarks also record the CPU time of each round (``cpu_median_s``): on a shared
+machine it moves much less than wall time when other processes compete for the cores.
 """
 
 from __future__ import annotations
@@ -10,20 +12,36 @@ from __future__ import annotations
 import cProfile
 import pstats
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 ROUNDS = 7
 
 
+def _median(xs: list[float]) -> float:
+    return sorted(xs)[len(xs) // 2]
+
+
+def with_cpu(fn: Callable[[], Any], cpu: list[float]) -> Callable[[], Any]:
+    """``fn`` that appends the CPU seconds of each call to ``cpu``."""
+    def run() -> Any:
+        c0 = time.process_time()
+        out = fn()
+        cpu.append(time.process_time() - c0)
+        return out
+    return run
+
+
 @pytest.mark.benchmark(group="throughput")
 def test_detect(benchmark, corpus, detector, record) -> None:
     """``Detector.detect`` end to end on whole articles, sentence splitting included."""
     record(what="Detector.detect, whole articles, one process")
-    texts = corpus.texts
-    result = benchmark.pedantic(lambda: [detector.detect(t) for t in texts],
+    texts, cpu = corpus.texts, []
+    result = benchmark.pedantic(with_cpu(lambda: [detector.detect(t) for t in texts], cpu),
                                 rounds=ROUNDS, iterations=1, warmup_rounds=1)
-    record(detected_sentences=sum(len(a.sentences) for a in result))
+    record(detected_sentences=sum(len(a.sentences) for a in result), cpu_median_s=_median(cpu[1:]))
     assert len(result) == len(texts)
 
 
@@ -31,9 +49,10 @@ def test_detect(benchmark, corpus, detector, record) -> None:
 def test_score_presplit(benchmark, corpus, detector, record) -> None:
     """Our model on the peer's terms: pre-split sentences, probabilities only."""
     record(what="Detector.predict_proba_doc, pre-split sentences, one process")
-    docs = corpus.sentences
-    result = benchmark.pedantic(lambda: [detector.predict_proba_doc(s) for s in docs],
+    docs, cpu = corpus.sentences, []
+    result = benchmark.pedantic(with_cpu(lambda: [detector.predict_proba_doc(s) for s in docs], cpu),
                                 rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    record(cpu_median_s=_median(cpu[1:]))
     assert sum(len(p) for p in result) == corpus.n_sentences
 
 
@@ -41,8 +60,10 @@ def test_score_presplit(benchmark, corpus, detector, record) -> None:
 def test_peer_predict(benchmark, corpus, peer, record) -> None:
     """The naive TF-IDF + one-vs-rest LR peer's predict over the pre-split sentences."""
     record(what="naive TF-IDF + LR peer predict, pre-split sentences, one process")
-    sents = corpus.flat_sentences
-    result = benchmark.pedantic(lambda: peer(sents), rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    sents, cpu = corpus.flat_sentences, []
+    result = benchmark.pedantic(with_cpu(lambda: peer(sents), cpu),
+                                rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    record(cpu_median_s=_median(cpu[1:]))
     assert result.shape[0] == corpus.n_sentences
 
 
@@ -53,22 +74,27 @@ def test_detect_vs_peer_interleaved(benchmark, corpus, detector, peer, record) -
     texts, sents = corpus.texts, corpus.flat_sentences
     ours: list[float] = []
     theirs: list[float] = []
+    ours_cpu: list[float] = []
+    theirs_cpu: list[float] = []
 
     def pair() -> None:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for t in texts:
             detector.detect(t)
-        t1 = time.perf_counter()
+        c1, t1 = time.process_time(), time.perf_counter()
         peer(sents)
-        t2 = time.perf_counter()
+        c2, t2 = time.process_time(), time.perf_counter()
         ours.append(t1 - t0)
         theirs.append(t2 - t1)
+        ours_cpu.append(c1 - c0)
+        theirs_cpu.append(c2 - c1)
 
     benchmark.pedantic(pair, rounds=ROUNDS, iterations=1, warmup_rounds=1)
-    ours, theirs = ours[1:], theirs[1:]  # drop the warm-up round
-    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
-    record(what="detect then peer predict, alternated", detect_median_s=med(ours),
-           peer_median_s=med(theirs), speed_ratio=med(theirs) / med(ours),
+    # drop the warm-up round
+    ours, theirs, ours_cpu, theirs_cpu = ours[1:], theirs[1:], ours_cpu[1:], theirs_cpu[1:]
+    record(what="detect then peer predict, alternated", detect_median_s=_median(ours),
+           peer_median_s=_median(theirs), speed_ratio=_median(theirs) / _median(ours),
+           speed_ratio_cpu=_median(theirs_cpu) / _median(ours_cpu),
            detect_rounds_s=ours, peer_rounds_s=theirs)
 
 
