@@ -44,6 +44,14 @@ _ABBREVIATIONS = frozenset(
 # candidate boundaries by the rule above instead (linear time on hostile input).
 _PYSBD_MAX_CHARS = 5_000
 
+# The longest sentence in the PTC articles has 817 characters. A run of more than
+# this many characters with no sentence end (pages of unpunctuated text, a minified
+# blob) is cut at its last whitespace before the limit (or hard, if it has none), so
+# that the memory one sentence takes to score stays bounded whatever the input: a
+# 5 MB line scored as one sentence took 900 MB; cut, a few tens of MB.
+MAX_SENTENCE_CHARS = 100_000
+_LAST_SPACE = re.compile(r".*\s", re.DOTALL)
+
 
 @lru_cache(maxsize=1)
 def _segmenter():  # noqa: ANN202 - pysbd has no type hints
@@ -90,7 +98,32 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
+def _capped(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut a trimmed span into pieces of at most ``MAX_SENTENCE_CHARS``, at whitespace
+    where the second half of the window has some."""
+    out = []
+    while end - start > MAX_SENTENCE_CHARS:
+        half = start + MAX_SENTENCE_CHARS // 2
+        m = _LAST_SPACE.match(text, half, start + MAX_SENTENCE_CHARS)
+        cut = m.end() - 1 if m else start + MAX_SENTENCE_CHARS
+        t = _trimmed(text, start, cut)
+        if t is not None:
+            out.append(t)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    out.append((start, end))
+    return out
+
+
 def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = _split_line_uncapped(text, start, end)
+    if any(b - a > MAX_SENTENCE_CHARS for a, b in spans):
+        spans = [piece for a, b in spans for piece in _capped(text, a, b)]
+    return spans
+
+
+def _split_line_uncapped(text: str, start: int, end: int) -> list[tuple[int, int]]:
     line = text[start:end]
     cuts = _has_real_candidate(line)
     if not cuts:
@@ -125,8 +158,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     -------
     list of (int, int)
         ``(start, end)`` of each sentence, in order, end exclusive. Leading and
-        trailing whitespace is never part of a sentence, spans never overlap and
-        no sentence crosses a line break.
+        trailing whitespace is never part of a sentence, spans never overlap, no
+        sentence crosses a line break and none is longer than
+        ``MAX_SENTENCE_CHARS`` (100,000; a longer run without a sentence end is
+        cut at whitespace).
 
     Examples
     --------

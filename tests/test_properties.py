@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from propdetect import Analysis, Detector, Sentence
-from propdetect._sentences import split_sentences
+from propdetect import _sentences
+from propdetect._sentences import MAX_SENTENCE_CHARS, split_sentences
 
 LINE_BREAKS = "\r\n\u2028\u2029"
 
@@ -44,9 +46,7 @@ def _detector() -> Detector:
 
 
 # -- sentence splitting ----------------------------------------------------------------
-@BOUNDED
-@given(texts)
-def test_split_invariants(text):
+def _check_split(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> None:
     spans = split_sentences(text)
     prev = 0
     for a, b in spans:
@@ -54,9 +54,24 @@ def test_split_invariants(text):
         sentence = text[a:b]
         assert not sentence[0].isspace() and not sentence[-1].isspace()
         assert not any(c in sentence for c in LINE_BREAKS)  # never crosses a line break
+        assert len(sentence) <= max_chars
         assert not text[prev:a].strip()  # nothing but whitespace is left out ...
         prev = b
     assert not text[prev:].strip()  # ... anywhere
+
+
+@BOUNDED
+@given(texts)
+def test_split_invariants(text):
+    _check_split(text)
+
+
+@settings(BOUNDED, max_examples=60)
+@given(texts, st.integers(1, 40))
+def test_split_invariants_with_a_small_sentence_cap(text, cap):
+    """The cutting of over-long runs, exercised with a cap short enough to matter."""
+    with mock.patch.object(_sentences, "MAX_SENTENCE_CHARS", cap):
+        _check_split(text, cap)
 
 
 @BOUNDED

@@ -18,7 +18,7 @@ import propdetect
 from propdetect import Analysis, Detector, Sentence
 from propdetect import _detector
 from propdetect._features import doc_stats, tokenize
-from propdetect._sentences import split_sentences
+from propdetect._sentences import MAX_SENTENCE_CHARS, split_sentences
 
 LINE_BREAKS = "\r\n\u2028\u2029"
 
@@ -57,6 +57,7 @@ def assert_exact(text: str, analysis: Analysis) -> None:
         assert prev_end <= s.start < s.end <= len(text)
         assert not s.text[0].isspace() and not s.text[-1].isspace()
         assert not any(c in s.text for c in LINE_BREAKS)
+        assert len(s.text) <= MAX_SENTENCE_CHARS
         assert text[prev_end : s.start].isspace() or prev_end == s.start
         for tech, spans in s.evidence.items():
             assert tech in s.techniques
@@ -251,20 +252,23 @@ def test_results_memory_per_sentence(det):
     assert per_sentence < 400 + 400 * evidence, (per_sentence, evidence)
 
 
+# Growth of peak RSS (MB) while detect() runs on the file argv[1], in a fresh process.
+_RSS_CODE = (
+    "import resource, sys, propdetect\n"
+    "det = propdetect.Detector.load(); det.detect('They are cruel traitors!')\n"
+    "text = open(sys.argv[1], encoding='utf-8').read()\n"
+    "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "a = det.detect(text)\n"
+    "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "print(len(a.sentences), (peak - base) / 1024)\n"
+)
+
+
 def test_peak_memory_of_a_long_document_is_bounded(tmp_path):
     """Peak RSS of detect() on a 1 MB document, measured in a fresh process."""
     doc = tmp_path / "doc.txt"
     doc.write_text(synthetic_text(1_000_000, seed=4, newline=1.0), encoding="utf-8")
-    code = (
-        "import resource, sys, propdetect\n"
-        "det = propdetect.Detector.load(); det.detect('warm up.')\n"
-        "text = open(sys.argv[1], encoding='utf-8').read()\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "a = det.detect(text)\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(len(a.sentences), (peak - base) / 1024)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(doc)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", _RSS_CODE, str(doc)], capture_output=True, text=True,
                          check=True, timeout=300)
     n, grown_mb = out.stdout.split()
     # ~10k sentences: measured growth 33 MB (results, the document's counts and
@@ -272,6 +276,29 @@ def test_peak_memory_of_a_long_document_is_bounded(tmp_path):
     # the model's columns would take gigabytes.
     assert int(n) > 8_000
     assert float(grown_mb) < 100, grown_mb
+
+
+def test_runs_without_sentence_end_are_cut_at_whitespace(det):
+    text = ("word " * 50_000).strip()  # 250,000 characters, no punctuation
+    a = det.detect(text)
+    assert [len(s.text) for s in a.sentences] == [99_999, 99_999, 49_999]
+    assert all(s.text.startswith("word") and s.text.endswith("word") for s in a.sentences)
+    assert_exact(text, a)
+    blob = "x" * 250_001  # no whitespace either: hard cuts
+    assert [b - a for a, b in split_sentences(blob)] == [100_000, 100_000, 50_001]
+
+
+def test_peak_memory_of_one_huge_unpunctuated_line(tmp_path):
+    """1 MB of words with no sentence end on one line: capped sentences keep the
+    working set small (measured 28 MB; scored as one sentence it took 89 MB)."""
+    doc = tmp_path / "blob.txt"
+    words = synthetic_text(1_000_000, seed=5)
+    doc.write_text("".join(" " if c in ".!?\n" else c for c in words), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", _RSS_CODE, str(doc)], capture_output=True, text=True,
+                         check=True, timeout=300)
+    n, grown_mb = out.stdout.split()
+    assert int(n) >= 10
+    assert float(grown_mb) < 60, grown_mb
 
 
 # -- the result types --------------------------------------------------------------------
