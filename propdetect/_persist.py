@@ -192,7 +192,16 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str],
     ...
     propdetect._persist.ModelFormatError: no/such/folder: no such model folder
     """
-    folder = Path(path)
+    try:
+        return _read_model(Path(path))
+    except OSError as exc:  # unreadable file, name too long, I/O error, ...
+        where = exc.filename or path
+        raise ModelFormatError(
+            f"{where}: cannot read the model ({exc.strerror or exc})"
+        ) from None
+
+
+def _read_model(folder: Path) -> tuple[dict[str, Any], list[str], dict[str, np.ndarray]]:
     if not folder.exists():
         raise ModelFormatError(f"{folder}: no such model folder")
     if not folder.is_dir():

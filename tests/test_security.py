@@ -201,6 +201,25 @@ def test_missing_path(tmp_path):
     assert isinstance(err, ModelFormatError) and "no such model folder" in str(err)
 
 
+def test_path_the_os_cannot_use(tmp_path):
+    err = _load_error(tmp_path / ("x" * 5000))
+    assert isinstance(err, ModelFormatError) and "cannot read the model" in str(err)
+
+
+def test_unreadable_file(model, monkeypatch):
+    real = Path.read_bytes
+
+    def deny(self):
+        if self.name == "vocabulary.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    err = _load_error(model)
+    assert isinstance(err, ModelFormatError)
+    assert "vocabulary.txt" in str(err) and "Permission denied" in str(err)
+
+
 @pytest.mark.parametrize("name", ["metadata.json", "vocabulary.txt", "weights.npz"])
 def test_missing_file(model, name):
     (model / name).unlink()
