@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ._features import DENSE_FEATURES
+
 __all__ = [
     "FORMAT_VERSION",
     "ModelError",
@@ -369,6 +371,14 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
                 f"({len(vocabulary)} n-grams, {n_dense} dense features, {k} techniques): "
                 "vocabulary, techniques and weights do not fit together"
             )
+    if n_dense != len(DENSE_FEATURES):
+        made_by = meta.get("versions", {}).get("propdetect", "another version")
+        raise ModelVersionError(
+            f"{folder}: this model has {n_dense} shape and context features but this "
+            f"version of propdetect computes {len(DENSE_FEATURES)}; it was made by "
+            f"propdetect {made_by}. Retrain it with `propdetect train` or install the "
+            "propdetect version that made it"
+        )
     if np.any(arrays["dense_scale"] == 0):
         raise ModelFormatError(f"{folder / WEIGHTS_FILE}: array 'dense_scale' holds a zero")
 

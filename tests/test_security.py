@@ -329,6 +329,16 @@ def test_shape_mismatch(model, key):
     assert isinstance(err, ModelFormatError) and repr(key) in str(err) and "expected" in str(err)
 
 
+def test_model_with_another_feature_layout(model):
+    """Consistent shapes, but not the number of dense features this code computes."""
+    w = dict(np.load(model / "weights.npz"))
+    _edit_arrays(model, coef=w["coef"][:-1], dense_mean=w["dense_mean"][:-1],
+                 dense_scale=w["dense_scale"][:-1])
+    err = _load_error(model)
+    assert type(err) is ModelVersionError
+    assert "shape and context features" in str(err) and "propdetect train" in str(err)
+
+
 def test_missing_array(model):
     _edit_arrays(model, calib_a=None)
     err = _load_error(model)
