@@ -342,6 +342,7 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
     if len(set(techniques)) != len(techniques):
         raise ModelFormatError(f"{folder / METADATA_FILE}: 'techniques' lists an id twice")
     _validate_config(folder, meta.get("config", {}))
+    _validate_vocabulary_order(folder / VOCABULARY_FILE, vocabulary)
     for key, arr in arrays.items():
         if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
             raise ModelFormatError(
@@ -385,7 +386,14 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
 
 # Training options the detector reads back from metadata.json, with the values
 # they may take (ngram_max above 5 would only ever come from a tampered file).
-_CONFIG_INTS = {"ngram_max": (1, 5), "min_df": (1, None), "evidence_top": (0, None)}
+_CONFIG_INTS = {"ngram_max": (1, 5), "min_df": (1, None), "evidence_top": (0, None),
+                "char_min_df": (1, None)}
+# Character n-gram sizes: real configurations use 2..5; a tampered (1, 10**6) would
+# make every long word cost quadratic time.
+_MAX_CHAR_NGRAM = 10
+# Character n-grams follow the word n-grams in the vocabulary, marked by this
+# prefix (a word token never contains it).
+_CHAR_PREFIX = "#"
 
 
 def _validate_config(folder: Path, config: object) -> None:
@@ -399,11 +407,36 @@ def _validate_config(folder: Path, config: object) -> None:
         if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
             bounds = f">= {lo}" if hi is None else f"in {lo}..{hi}"
             raise ModelFormatError(f"{where}: config {key!r} must be an integer {bounds}, got {v!r}")
-    mf = config.get("max_features")
-    if mf is not None and (isinstance(mf, bool) or not isinstance(mf, int) or mf < 1):
+    for key in ("max_features", "char_max_features"):
+        mf = config.get(key)
+        if mf is not None and (isinstance(mf, bool) or not isinstance(mf, int) or mf < 1):
+            raise ModelFormatError(
+                f"{where}: config {key!r} must be a positive integer or null, got {mf!r}"
+            )
+    chars = config.get("char_ngrams")
+    if chars is not None and not (
+        isinstance(chars, list) and len(chars) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in chars)
+        and 1 <= chars[0] <= chars[1] <= _MAX_CHAR_NGRAM
+    ):
         raise ModelFormatError(
-            f"{where}: config 'max_features' must be a positive integer or null, got {mf!r}"
+            f"{where}: config 'char_ngrams' must be null or [min, max] with "
+            f"1 <= min <= max <= {_MAX_CHAR_NGRAM}, got {chars!r}"
         )
+    if not isinstance(config.get("dense_features", True), bool):
+        raise ModelFormatError(f"{where}: config 'dense_features' must be true or false")
+
+
+def _validate_vocabulary_order(path: Path, vocabulary: list[str]) -> None:
+    first_char = next((i for i, t in enumerate(vocabulary) if t.startswith(_CHAR_PREFIX)), None)
+    if first_char is None:
+        return
+    for line, term in enumerate(vocabulary[first_char:], first_char + 1):
+        if not term.startswith(_CHAR_PREFIX):
+            raise ModelFormatError(
+                f"{path}: word n-gram {term!r} on line {line} follows the character "
+                f"n-grams (lines starting with {_CHAR_PREFIX!r}); word n-grams come first"
+            )
 
 
 def write_model(path: str | os.PathLike[str], meta: Mapping[str, Any], vocabulary: list[str],

@@ -286,6 +286,12 @@ def test_bad_metadata(model, content):
     ({"config": {"ngram_max": "2"}}, "ngram_max"),
     ({"config": {"evidence_top": -1}}, "evidence_top"),
     ({"config": {"max_features": 0}}, "max_features"),
+    ({"config": {"char_ngrams": [1, 1000]}}, "char_ngrams"),
+    ({"config": {"char_ngrams": [3, 2]}}, "char_ngrams"),
+    ({"config": {"char_ngrams": "2-5"}}, "char_ngrams"),
+    ({"config": {"char_min_df": 0}}, "char_min_df"),
+    ({"config": {"char_max_features": -5}}, "char_max_features"),
+    ({"config": {"dense_features": "yes"}}, "dense_features"),
 ])
 def test_inconsistent_metadata(model, changes, needle):
     _edit_meta(model, **changes)
@@ -306,6 +312,14 @@ def test_duplicate_vocabulary_term_is_refused(model):
     (model / "vocabulary.txt").write_text("\n".join(terms), encoding="utf-8")
     err = _load_error(model)
     assert "vocabulary.txt" in str(err) and "line 2 repeats line 1" in str(err)
+
+
+def test_word_ngram_after_character_ngrams_is_refused(model):
+    terms = (model / "vocabulary.txt").read_text(encoding="utf-8").split("\n")
+    terms[-2] = "#ab"  # a character n-gram before the last word n-gram
+    (model / "vocabulary.txt").write_text("\n".join(terms), encoding="utf-8")
+    err = _load_error(model)
+    assert isinstance(err, ModelFormatError) and "word n-grams come first" in str(err)
 
 
 def test_vocabulary_not_utf8(model):
