@@ -252,8 +252,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ._evaluate import evaluate, model_training_docs, render_markdown, render_text
 
+    docs, _ = _read_docs(args)  # data errors first: they do not depend on the model
     det = _load_detector(args.model)
-    docs, _ = _read_docs(args)
     train_docs, note = None, "not trained (--no-baselines)"
     if not args.no_baselines:
         train_docs, source = _read_docs(args, prefix="baseline_train_")

@@ -176,8 +176,11 @@ def test_a_gold_sentence_gets_the_union_of_the_predicted_sentences_it_overlaps()
 
 
 def test_bundled_model_training_data_is_found_and_matches_its_digest():
+    from propdetect._detector import bundled_model_path
+
     shared_data("ptc", "train-articles")
-    docs, note = model_training_docs(Detector.load().metadata)
+    meta = json.loads((bundled_model_path() / "metadata.json").read_text(encoding="utf-8"))
+    docs, note = model_training_docs(meta)
     assert docs is not None and len(docs) == 371, note
     assert "WARNING" not in note
 
