@@ -536,6 +536,9 @@ def documents_from_dataset(ds: Any) -> tuple[list[LabelledDocument], CorpusRepor
     """A Hugging Face ``datasets.Dataset`` with ``text`` and ``techniques`` columns
     (and optionally ``doc_id``/``id``) -> labelled documents.
 
+    ``techniques`` holds names, or ``ClassLabel`` ints whose names the taxonomy
+    resolves.
+
     Raises
     ------
     DataError
@@ -553,7 +556,17 @@ def documents_from_dataset(ds: Any) -> tuple[list[LabelledDocument], CorpusRepor
             f"dataset: missing column(s) {', '.join(missing)} (found: {', '.join(cols) or 'none'}); rename "
             f"them, e.g. ds.rename_column('sentence', 'text')"
         )
-    return _documents_from_records((f"dataset row {i}", row) for i, row in enumerate(ds))
+    # A list of ClassLabel ints (the usual Hub encoding of multi-label columns) -> names.
+    inner = getattr(getattr(ds, "features", {}).get(LABELS_FIELD), "feature", None)
+    names = getattr(inner, "names", None)
+
+    def rows() -> Iterator[tuple[str, Any]]:
+        for i, row in enumerate(ds):
+            if names and isinstance(row.get(LABELS_FIELD), list):
+                row = {**row, LABELS_FIELD: [names[x] if isinstance(x, int) else x for x in row[LABELS_FIELD]]}
+            yield f"dataset row {i}", row
+
+    return _documents_from_records(rows())
 
 
 def load_documents(examples: Any) -> tuple[list[LabelledDocument], CorpusReport]:

@@ -259,6 +259,12 @@ def test_hugging_face_dataset_and_dataset_dict():
         load_documents(ds.rename_column("techniques", "labels"))
     with pytest.raises(DataError, match="dataset row 1: unknown technique label 'Telepathy'"):
         load_documents(datasets.Dataset.from_list([rows[0], {**rows[1], "techniques": ["Telepathy"]}]))
+    encoded = datasets.Dataset.from_dict(
+        {"text": ["Is it true?", "Vote now!"], "techniques": [[0], [1, 0]]},
+        features=datasets.Features({"text": datasets.Value("string"), "techniques": datasets.Sequence(
+            datasets.ClassLabel(names=["Doubt", "Slogans"]))}))
+    docs, _ = load_documents(encoded)
+    assert [d.labels[0] for d in docs] == [frozenset({"doubt"}), frozenset({"slogans", "doubt"})]
 
 
 def test_import_propdetect_does_not_import_datasets_or_sklearn():
