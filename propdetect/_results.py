@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,7 +15,6 @@ __all__ = ["Sentence", "Analysis"]
 
 Span = tuple[int, int]
 
-_NO_EVIDENCE: Mapping[str, tuple[Span, ...]] = MappingProxyType({})
 
 
 @lru_cache(maxsize=64)
@@ -23,7 +23,31 @@ def _columns(ids: tuple[str, ...]) -> Mapping[str, int]:
     return MappingProxyType({t: j for j, t in enumerate(ids)})
 
 
-class _Scores(Mapping[str, float]):
+class _Frozen(Mapping[str, Any]):
+    """A compact read-only mapping over ``_keys`` (any container of the keys, in
+    order); subclasses store the values and define ``__getitem__``."""
+
+    __slots__ = ()
+    _keys: Any
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Plain values: one row rather than the block a row belongs to, no proxies.
+        return (type(self), (dict(self.items()),))
+
+
+class _Scores(_Frozen):
     """Read-only mapping technique id -> probability over one row of a shared array.
 
     A detector scores sentences in blocks; each sentence's scores are a view of its
@@ -39,7 +63,7 @@ class _Scores(Mapping[str, float]):
     (0.5, ['doubt', 'slogans'], True)
     """
 
-    __slots__ = ("_cols", "_block", "_row")
+    __slots__ = ("_keys", "_block", "_row")
 
     def __init__(self, scores: Mapping[str, float] | None = None) -> None:
         scores = dict(scores or {})
@@ -47,7 +71,7 @@ class _Scores(Mapping[str, float]):
             raise TypeError("score keys must be technique ids (str)")
         block = np.array([[float(v) for v in scores.values()]], dtype=np.float64)
         block.flags.writeable = False
-        self._cols = _columns(tuple(scores))
+        self._keys = _columns(tuple(scores))
         self._block = block.reshape(1, len(scores))
         self._row = 0
 
@@ -55,26 +79,17 @@ class _Scores(Mapping[str, float]):
     def _of_row(cls, ids: tuple[str, ...], block: np.ndarray, row: int) -> _Scores:
         """The scores of ``block[row]``; ``block`` must not change afterwards."""
         self = cls.__new__(cls)
-        self._cols = _columns(ids)
+        self._keys = _columns(ids)
         self._block = block
         self._row = row
         return self
 
     def __getitem__(self, key: str) -> float:
-        return float(self._block[self._row, self._cols[key]])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._cols)
-
-    def __len__(self) -> int:
-        return len(self._cols)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._cols
+        return float(self._block[self._row, self._keys[key]])
 
     def as_dict(self) -> dict[str, float]:
         """A plain ``dict`` copy (faster than ``dict(scores)``)."""
-        return dict(zip(self._cols, self._block[self._row].tolist()))
+        return dict(zip(self._keys, self._block[self._row].tolist()))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, _Scores):
@@ -85,24 +100,66 @@ class _Scores(Mapping[str, float]):
 
     __hash__ = None  # type: ignore[assignment] - a mapping, like dict
 
-    def __repr__(self) -> str:
-        return repr(self.as_dict())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickle one row, not the whole shared block.
-        return (_Scores, (self.as_dict(),))
-
 
 def _freeze_scores(scores: Mapping[str, float]) -> Mapping[str, float]:
     return scores if isinstance(scores, _Scores) else _Scores(scores)
 
 
+@lru_cache(maxsize=4096)
+def _shared(t: tuple[Any, ...]) -> tuple[Any, ...]:
+    """One object for equal small tuples (technique-id combinations, span counts)."""
+    return t
+
+
+class _Evidence(_Frozen):
+    """Read-only mapping technique id -> spans, stored as one flat array of offsets.
+
+    About 250 bytes for a flagged sentence instead of ~1 KB for a dict of tuples of
+    tuples of boxed ints; the spans are built as tuples when asked for.
+
+    Examples
+    --------
+    >>> e = _Evidence({"doubt": [(0, 3), (9, 12)], "slogans": [(4, 8)]})
+    >>> e["doubt"], list(e), e == {"slogans": ((4, 8),), "doubt": ((0, 3), (9, 12))}
+    (((0, 3), (9, 12)), ['doubt', 'slogans'], True)
+    """
+
+    __slots__ = ("_keys", "_ends", "_flat")
+
+    def __init__(self, evidence: Mapping[str, Any] | None = None) -> None:
+        evidence = evidence or {}
+        keys, ends, flat = [], [0], array("q")
+        for k, spans in evidence.items():
+            if not isinstance(k, str):
+                raise TypeError("evidence keys must be technique ids (str)")
+            for a, b in spans:
+                flat.append(int(a))
+                flat.append(int(b))
+            keys.append(k)
+            ends.append(len(flat) // 2)
+        self._keys = _shared(tuple(keys))
+        self._ends = _shared(tuple(ends))
+        self._flat = flat
+
+    def __getitem__(self, key: str) -> tuple[Span, ...]:
+        try:
+            i = self._keys.index(key)
+        except ValueError:
+            raise KeyError(key) from None
+        flat = self._flat
+        return tuple((flat[2 * j], flat[2 * j + 1]) for j in range(self._ends[i], self._ends[i + 1]))
+
+
+
+_NO_EVIDENCE = _Evidence()
+
+
 def _freeze_evidence(evidence: Mapping[str, Any]) -> Mapping[str, tuple[Span, ...]]:
     if not evidence:
         return _NO_EVIDENCE
-    return MappingProxyType(
-        {k: tuple((int(a), int(b)) for a, b in v) for k, v in evidence.items()}
-    )
+    if isinstance(evidence, _Evidence):
+        return evidence
+    return _Evidence(evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +195,8 @@ class Sentence:
         object.__setattr__(self, "evidence", _freeze_evidence(self.evidence))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Read-only proxies do not pickle; rebuild from plain values instead.
         return (Sentence, (self.text, self.start, self.end, self.techniques,
-                           self.scores, dict(self.evidence)))
+                           self.scores, self.evidence))
 
     @property
     def flagged(self) -> bool:

@@ -230,8 +230,9 @@ def test_chunked_document_counts_equal_whole_document_counts():
 def test_results_memory_per_sentence(det):
     """Each sentence's scores are a view of a shared row, not a dict of 14 floats:
     what propdetect allocates for the results stays within a few hundred bytes per
-    sentence beyond the text itself (measured 575 bytes with 0.74 evidence entries a
-    sentence; a dict of scores per sentence alone added ~850 bytes)."""
+    sentence beyond the text itself (measured 624 bytes with 0.68 evidence entries a
+    sentence, including pysbd's and the re module's caches; with a dict of scores
+    per sentence it was 1,340)."""
     text = synthetic_text(50_000, seed=3)
     det.detect(text)  # warm caches (inverse vocabulary, regexes)
     tracemalloc.start()
@@ -249,7 +250,7 @@ def test_results_memory_per_sentence(det):
     text_bytes = sum(sys.getsizeof(s.text) for s in a.sentences)
     evidence = sum(len(s.evidence) for s in a.sentences) / n
     per_sentence = (allocated - text_bytes) / n
-    assert per_sentence < 400 + 400 * evidence, (per_sentence, evidence)
+    assert per_sentence < 500 + 400 * evidence, (per_sentence, evidence)
 
 
 # Growth of peak RSS (MB) while detect() runs on the file argv[1], in a fresh process.
@@ -328,6 +329,25 @@ def test_sentence_from_plain_values_equals_detected(det):
     again = Sentence(s.text, s.start, s.end, s.techniques, dict(s.scores),
                      {k: [list(x) for x in v] for k, v in s.evidence.items()})
     assert again == s and Sentence.from_dict(s.to_dict()) == s
+
+
+def test_evidence_mapping_contract(det):
+    s = det.detect("They are cruel traitors and evil thugs!").sentences[0]
+    assert s.techniques and list(s.evidence) == [t for t in s.techniques if t in s.evidence]
+    plain = {k: v for k, v in s.evidence.items()}
+    assert all(isinstance(v, tuple) and all(type(x) is tuple and len(x) == 2 for x in v)
+               for v in plain.values())
+    assert s.evidence == plain and plain == dict(s.evidence)
+    assert "nope" not in s.evidence and s.evidence.get("nope") is None
+    with pytest.raises(KeyError):
+        s.evidence["nope"]
+    with pytest.raises(TypeError):
+        s.evidence["doubt"] = ()  # type: ignore[index]
+    assert repr(s.evidence) == repr(plain)
+    news = det.detect("The council meets on Tuesday at the town hall.\nThe report was published in March.")
+    for other in news.sentences:
+        if not other.techniques:
+            assert other.evidence == {} and len(other.evidence) == 0
 
 
 def test_results_pickle(det):
