@@ -7,7 +7,7 @@ Run the suite with (from the repository root)::
 
 ``--benchmark-only`` overrides the ``--benchmark-skip`` of pyproject's ``addopts``;
 ``python -m pytest`` alone never collects this folder (``testpaths``). Add
-``-m "not slow"`` to leave out the training benchmark (1-3 minutes).
+``-m "not slow"`` to leave out the training benchmark (several minutes).
 """
 
 from __future__ import annotations

@@ -195,6 +195,15 @@ def result_rows(r: Results) -> tuple[list[Row], list[Row]]:
         speedup = f" ({many / detect:.2f}x detect in one process, wall)" if detect else ""
         other.append(Row("detect_many, 2 worker processes (wall; CPU time is spread over the workers)",
                          fmt_rate(many) + speedup))
+    stream = r.get("test_stream_100k_jsonl")
+    if stream is not None:
+        x = stream["extra_info"]
+        other.append(Row(
+            f"`propdetect analyze --format jsonl --jobs {x.get('jobs', 2)}`, "
+            f"{x.get('documents', 0):,} short synthetic documents (benchmarks/test_stream_bench.py)",
+            f"{x.get('documents_per_s', 0):,.0f} documents/s wall, "
+            f"{x.get('documents_per_cpu_s') or 0:,.0f} per CPU second; peak RSS "
+            f"{x.get('peak_rss_tree_mb', 0):.0f} MiB with workers"))
     wall = r.median("test_cold_start")
     if wall is not None:
         other.append(Row("cold start, whole child process (interpreter start-up included)", f"{wall:.2f} s"))
@@ -223,8 +232,8 @@ def profile_lines(r: Results) -> list[str]:
     return out
 
 
-def render(data: dict) -> str:
-    """The whole of BENCHMARKS.md."""
+def render(data: dict, note: str = "") -> str:
+    """The whole of BENCHMARKS.md; ``note`` is added under "How to rerun"."""
     r = Results(data)
     mi = data.get("machine_info", {})
     pd = mi.get("propdetect", {})
@@ -284,11 +293,14 @@ def render(data: dict) -> str:
         COMMAND,
         "```",
         "",
-        "Add `-m \"not slow\"` to leave out the training benchmark (1-3 minutes). Without "
-        "`../shared/data/ptc` the suite runs on a synthetic corpus and says so above.",
+        "Add `-m \"not slow\"` to leave out the training benchmark. The corpus is read from "
+        "`../shared/data/ptc` beside the checkout, or from `$PROPDETECT_SHARED_DATA/ptc`; without it "
+        "the suite runs on a synthetic corpus and says so above.",
     ]
     if pd.get("pytest_args"):
         lines += ["", f"This run: `python -m pytest {' '.join(pd['pytest_args'])}`."]
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
@@ -296,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write BENCHMARKS.md from a --benchmark-json file.")
     parser.add_argument("json", type=Path, help="the file written by --benchmark-json")
     parser.add_argument("-o", "--output", type=Path, help="where to write (default: stdout)")
+    parser.add_argument("--note", default="", help="a paragraph about this run (how and where it ran)")
     args = parser.parse_args(argv)
     try:
         data = json.loads(args.json.read_text(encoding="utf-8"))
@@ -305,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not data.get("benchmarks"):
         print(f"error: {args.json} holds no benchmarks; run the suite with --benchmark-only", file=sys.stderr)
         return 2
-    text = render(data)
+    text = render(data, args.note)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

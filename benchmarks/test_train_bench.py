@@ -1,4 +1,4 @@
-"""Training time on the whole training corpus with the bundled model's config (1-3 minutes)."""
+"""Training time on the whole training corpus with the bundled model's config (minutes)."""
 
 from __future__ import annotations
 
