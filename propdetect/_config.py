@@ -22,6 +22,13 @@ class TrainingConfig:
         Keep n-grams seen in at least this many training sentences.
     max_features : int or None
         Keep at most this many n-grams (most frequent first).
+    char_ngrams : (int, int) or None
+        Lengths of the character n-grams taken inside words (``None``: none).
+    char_min_df, char_max_features : int, int or None
+        Frequency cut-off and cap of the character n-grams.
+    dense_features : bool
+        Use the shape and article-context features (length, punctuation, capitals,
+        position, repetition within the article). Off only for ablations.
     C_grid : tuple of float
         Inverse regularisation strengths tried per technique; the one with the best
         cross-validated F1 is kept.
@@ -47,6 +54,10 @@ class TrainingConfig:
     ngram_max: int = 2
     min_df: int = 2
     max_features: int | None = 200_000
+    char_ngrams: tuple[int, int] | None = None
+    char_min_df: int = 3
+    char_max_features: int | None = 150_000
+    dense_features: bool = True
     C_grid: tuple[float, ...] = (0.25, 1.0, 4.0)
     class_weight: str | None = "balanced"
     cv_folds: int = 5
@@ -55,6 +66,11 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "C_grid", tuple(float(c) for c in self.C_grid))
+        if self.char_ngrams is not None:
+            lo, hi = (int(x) for x in self.char_ngrams)
+            if not 1 <= lo <= hi:
+                raise ValueError(f"char_ngrams must be (lo, hi) with 1 <= lo <= hi, got {self.char_ngrams}")
+            object.__setattr__(self, "char_ngrams", (lo, hi))
         if self.ngram_max < 1:
             raise ValueError(f"ngram_max must be >= 1, got {self.ngram_max}")
         if self.min_df < 1:
@@ -70,6 +86,7 @@ class TrainingConfig:
         """Return a JSON-ready dict."""
         d = asdict(self)
         d["C_grid"] = list(self.C_grid)
+        d["char_ngrams"] = list(self.char_ngrams) if self.char_ngrams else None
         return d
 
     @classmethod

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ._features import DocStats, Featurizer, doc_stats, ngrams, token_spans, tokenize
+from ._features import STOPWORDS as _STOPWORDS
+from ._features import DocStats, Featurizer, doc_stats, token_spans, tokenize
 from ._persist import read_model, write_model
 from ._results import Analysis, Sentence, _Scores
 from ._sentences import split_sentences
@@ -98,7 +99,6 @@ class Detector:
         self._calib_b = np.asarray(arrays["calib_b"], dtype=np.float64)
         self._thresholds = np.asarray(arrays["thresholds"], dtype=np.float64)
         self._arrays = dict(arrays)
-        self._terms: list[str] | None = None  # inverse vocabulary, built on first evidence
         self.techniques: tuple[str, ...] = techniques
         self.thresholds: Mapping[str, float] = MappingProxyType(
             dict(zip(techniques, self._thresholds.tolist()))
@@ -135,14 +135,8 @@ class Detector:
     @classmethod
     def _from_parts(cls, meta: Mapping[str, Any], vocabulary: list[str],
                     arrays: Mapping[str, np.ndarray]) -> Detector:
-        cfg = meta.get("config", {})
-        f = Featurizer(ngram_max=int(cfg.get("ngram_max", 2)),
-                       min_df=int(cfg.get("min_df", 2)),
-                       max_features=cfg.get("max_features"))
-        f.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
-        f.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
-        f.dense_mean_ = np.asarray(arrays["dense_mean"], dtype=np.float64)
-        f.dense_scale_ = np.asarray(arrays["dense_scale"], dtype=np.float64)
+        f = Featurizer.from_state(meta.get("config", {}), vocabulary, arrays["idf"],
+                                  arrays["dense_mean"], arrays["dense_scale"])
         return cls(f, arrays, meta)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -249,32 +243,61 @@ class Detector:
 
     def _evidence(self, sentence: str, offset: int, X: Any, row: int,
                   ks: list[int]) -> dict[str, list[tuple[int, int]]]:
-        """The n-grams of the sentence that add most to each technique's score."""
-        if self._terms is None:
-            terms = [""] * len(self._featurizer.vocabulary_)
-            for t, j in self._featurizer.vocabulary_.items():
-                terms[j] = t
-            self._terms = terms
+        """The words of the sentence that add most to each technique's score.
+
+        The model is linear, so a technique's score is a sum of one term per
+        feature (weight x TF-IDF value). Those terms are gathered into units a
+        reader can see: each word (its unigram plus, split evenly among the words
+        that contain it, each of its character n-grams) and each word n-gram.
+        The ``evidence_top`` units that add most, if they add anything, are the
+        evidence; function words alone are never evidence.
+        """
+        f = self._featurizer
+        vocab = f.vocabulary_
         lo, hi = X.indptr[row], X.indptr[row + 1]
         cols, vals = X.indices[lo:hi], X.data[lo:hi]
+        if len(cols) == 0:
+            return {self.techniques[k]: [] for k in ks}
         toks = token_spans(sentence)
         words = [t for t, _, _ in toks]
-        positions: dict[str, list[tuple[int, int]]] = {}
-        n_max = self._featurizer.ngram_max
-        for n in range(1, n_max + 1):
+        # units: (columns, span); a word's char n-gram columns are shared out.
+        unit_cols: list[list[int]] = []
+        unit_share: list[list[float]] = []
+        unit_span: list[tuple[int, int]] = []
+        use_chars = f.n_word_terms_ < len(vocab)
+        char_sets = [f._char_ids(w) if use_chars and w[0].isalpha() else [] for w in words]
+        mult: dict[int, int] = {}
+        for ids in char_sets:
+            for j in set(ids):
+                mult[j] = mult.get(j, 0) + 1
+        for i, w in enumerate(words):
+            if w in _STOPWORDS:
+                continue
+            c = [vocab[w]] if w in vocab else []
+            share = [1.0] * len(c)
+            for j in set(char_sets[i]):
+                c.append(j)
+                share.append(1.0 / mult[j])
+            unit_cols.append(c)
+            unit_share.append(share)
+            unit_span.append((toks[i][1], toks[i][2]))
+        for n in range(2, f.ngram_max + 1):
             for i in range(len(words) - n + 1):
-                positions.setdefault(" ".join(words[i : i + n]), []).append(
-                    (toks[i][1], toks[i + n - 1][2])
-                )
+                j = vocab.get(" ".join(words[i : i + n]))
+                if j is not None and j < f.n_word_terms_:
+                    unit_cols.append([j])
+                    unit_share.append([1.0])
+                    unit_span.append((toks[i][1], toks[i + n - 1][2]))
+        pos = {int(c): i for i, c in enumerate(cols.tolist())}
         out: dict[str, list[tuple[int, int]]] = {}
         for k in ks:
             contrib = self._coef_lex[cols, k] * vals
-            order = np.argsort(-contrib, kind="stable")[: self._evidence_top]
-            spans: list[tuple[int, int]] = []
-            for j in order:
-                if contrib[j] <= 0:
-                    break
-                spans.extend(positions.get(self._terms[cols[j]], ()))
+            scores = [
+                sum(contrib[pos[c]] * sh for c, sh in zip(cs, shares) if c in pos)
+                for cs, shares in zip(unit_cols, unit_share)
+            ]
+            order = sorted(range(len(scores)), key=lambda u: -scores[u])[: self._evidence_top]
+            spans = [unit_span[u] for u in order if scores[u] > 0]
             out[self.techniques[k]] = _merge(sorted(spans), offset)
         return out
 

@@ -30,6 +30,7 @@ import numpy as np
 
 __all__ = [
     "DENSE_FEATURES",
+    "STOPWORDS",
     "DocStats",
     "Featurizer",
     "SparseRows",
@@ -49,7 +50,7 @@ _ALLCAPS = re.compile(r"\b[A-Z]{3,}\b")
 # Function words ignored by the repetition features (a sentence repeating "the"
 # is not repetition). A short list on purpose: content words are what recur in
 # propaganda slogans and refrains.
-_STOP = frozenset(
+STOPWORDS = _STOP = frozenset(
     """the a an and or but if of to in on at by for with from as is are was were be
     been being this that these those it its he she they them his her their we our you
     your i me my not no so than then there here what which who whom whose when where
@@ -58,7 +59,9 @@ _STOP = frozenset(
 )
 
 # Standardised dense features are clipped to +-this many standard deviations.
-_DENSE_CLIP = 8.0
+# (The article's length was a feature once; a one-sentence input sat 6 standard
+# deviations from any training article and got flagged for it, so it went.)
+_DENSE_CLIP = 5.0
 
 DENSE_FEATURES: tuple[str, ...] = (
     "log_tokens",
@@ -72,7 +75,6 @@ DENSE_FEATURES: tuple[str, ...] = (
     "is_first",
     "repeated_word_ratio",
     "repeated_bigrams",
-    "log_article_sentences",
 )
 
 
@@ -188,7 +190,6 @@ def dense_features(
     out = np.zeros((len(sentences), len(DENSE_FEATURES)), dtype=np.float64)
     n = max(stats.n_sentences, 1)
     word_df, bigram_df = stats.word_df, stats.bigram_df
-    log_n = math.log1p(stats.n_sentences)
     for i, (s, toks) in enumerate(zip(sentences, tokens)):
         n_tok = len(toks)
         n_words = sum(1 for t in toks if t[0].isalnum()) or 1
@@ -208,9 +209,32 @@ def dense_features(
             offset + i == 0,
             repeated / len(uniq) if uniq else 0.0,
             math.log1p(rep_bigrams),
-            log_n,
         )
     return out
+
+
+# Dense features that describe the sentence's place in its article.
+_CONTEXT_COLUMNS = [
+    DENSE_FEATURES.index(n)
+    for n in ("position", "is_first", "repeated_word_ratio", "repeated_bigrams")
+]
+
+# Prefix of character n-gram keys in the vocabulary (words never start with it).
+CHAR_PREFIX = "#"
+# Tokens whose character n-gram columns are cached; cleared when full, so memory
+# stays bounded on endless streams of new words.
+_CHAR_CACHE_MAX = 200_000
+
+
+def _select(df: Counter, min_df: int, max_features: int | None) -> list[tuple[int, str]]:
+    """Terms seen at least ``min_df`` times, the ``max_features`` most frequent,
+    in alphabetical order (a stable column order, as in scikit-learn)."""
+    terms = [(c, t) for t, c in df.items() if c >= min_df]
+    terms.sort(key=lambda ct: (-ct[0], ct[1]))
+    if max_features is not None:
+        terms = terms[:max_features]
+    terms.sort(key=lambda ct: ct[1])
+    return terms
 
 
 class Featurizer:
@@ -224,11 +248,23 @@ class Featurizer:
         Keep n-grams that occur in at least this many training sentences.
     max_features : int or None, default=200_000
         Keep at most this many n-grams, the most frequent first.
+    char_ngrams : (int, int) or None, default=None
+        Range of character n-gram lengths taken inside each word (``None``: none).
+        They form their own block, L2-normalised separately from the word block.
+    char_min_df : int, default=3
+        Keep character n-grams seen in at least this many training sentences.
+    char_max_features : int or None, default=150_000
+        Keep at most this many character n-grams.
+    dense : bool, default=True
+        Compute the shape and context block; when False it is all zeros (ablation).
 
     Attributes
     ----------
     vocabulary_ : dict of str to int
-        N-gram -> column of the lexical block.
+        N-gram -> column of the lexical block: word n-grams first, then character
+        n-grams (keys starting with ``#``).
+    n_word_terms_ : int
+        Number of word n-gram columns.
     idf_ : ndarray of shape (n_terms,)
         Smoothed inverse document frequency, as in scikit-learn.
     dense_mean_, dense_scale_ : ndarray of shape (len(DENSE_FEATURES),)
@@ -240,17 +276,53 @@ class Featurizer:
     >>> f = Featurizer(min_df=1).fit(docs)
     >>> X, D = f.transform_doc(docs[0])
     >>> len(X.indptr) - 1, D.shape
-    (2, (2, 12))
+    (2, (2, 11))
     >>> f.transform(docs).shape[0]
     3
     """
 
     def __init__(
-        self, ngram_max: int = 2, min_df: int = 2, max_features: int | None = 200_000
+        self,
+        ngram_max: int = 2,
+        min_df: int = 2,
+        max_features: int | None = 200_000,
+        char_ngrams: tuple[int, int] | None = None,
+        char_min_df: int = 3,
+        char_max_features: int | None = 150_000,
+        dense: bool = True,
     ) -> None:
         self.ngram_max = ngram_max
         self.min_df = min_df
         self.max_features = max_features
+        self.char_ngrams = char_ngrams
+        self.char_min_df = char_min_df
+        self.char_max_features = char_max_features
+        self.dense = dense
+
+    # -- character n-grams -------------------------------------------------------
+    def _char_grams(self, token: str) -> list[str]:
+        """Character n-grams of one word, padded with spaces as in scikit-learn's
+        ``char_wb`` analyzer, prefixed with ``#`` so they never collide with words."""
+        lo, hi = self.char_ngrams  # type: ignore[misc]
+        padded = f" {token} "
+        return [
+            CHAR_PREFIX + padded[i : i + n]
+            for n in range(lo, hi + 1)
+            for i in range(len(padded) - n + 1)
+        ]
+
+    def _char_ids(self, token: str) -> list[int]:
+        """Columns of a token's known character n-grams, cached per token: news
+        vocabulary is Zipfian, so the cache turns the n-gram scan into one lookup
+        for nearly every token."""
+        ids = self._char_cache.get(token)
+        if ids is None:
+            get = self.vocabulary_.get
+            ids = [j for j in map(get, self._char_grams(token)) if j is not None]
+            if len(self._char_cache) >= _CHAR_CACHE_MAX:
+                self._char_cache.clear()
+            self._char_cache[token] = ids
+        return ids
 
     # -- fitting ---------------------------------------------------------------
     def fit(self, docs: Sequence[Sequence[str]]) -> Featurizer:
@@ -258,32 +330,77 @@ class Featurizer:
         if self.ngram_max < 1:
             raise ValueError(f"ngram_max must be >= 1, got {self.ngram_max}")
         df: Counter[str] = Counter()
+        char_df: Counter[str] = Counter()
+        grams_of: dict[str, list[str]] = {}
         n_sent = 0
         dense_blocks = []
         for doc in docs:
             toks = [tokenize(s) for s in doc]
             for t in toks:
                 df.update(set(ngrams(t, self.ngram_max)))
+                if self.char_ngrams:
+                    grams: set[str] = set()
+                    for tok in t:
+                        if tok[0].isalpha():
+                            g = grams_of.get(tok)
+                            if g is None:
+                                g = grams_of[tok] = self._char_grams(tok)
+                            grams.update(g)
+                    char_df.update(grams)
             n_sent += len(doc)
-            dense_blocks.append(dense_features(doc, toks))
+            if self.dense:
+                dense_blocks.append(dense_features(doc, toks))
         if n_sent == 0:
             raise ValueError("cannot fit a Featurizer on no sentences")
-        terms = [(c, t) for t, c in df.items() if c >= self.min_df]
-        terms.sort(key=lambda ct: (-ct[0], ct[1]))
-        if self.max_features is not None:
-            terms = terms[: self.max_features]
-        terms.sort(key=lambda ct: ct[1])  # stable column order, like scikit-learn
+        terms = _select(df, self.min_df, self.max_features)
+        self.n_word_terms_ = len(terms)
+        if self.char_ngrams:
+            terms += _select(char_df, self.char_min_df, self.char_max_features)
         self.vocabulary_ = {t: i for i, (_, t) in enumerate(terms)}
+        self._char_cache: dict[str, list[int]] = {}
         counts = np.array([c for c, _ in terms], dtype=np.float64)
         # Smoothed IDF exactly as TfidfVectorizer(smooth_idf=True).
         self.idf_ = (np.log((1 + n_sent) / (1 + counts)) + 1.0).astype(np.float32)
-        dense = np.vstack(dense_blocks)
+        dense = np.vstack(dense_blocks) if dense_blocks else np.zeros((1, len(DENSE_FEATURES)))
         self.dense_mean_ = dense.mean(axis=0)
         scale = dense.std(axis=0)
         # A feature constant in training (e.g. every article of the same length)
         # has a std of ~1e-16 from rounding: scale it by 1, not by that.
         self.dense_scale_ = np.where(scale > 1e-6, scale, 1.0)
         return self
+
+    @classmethod
+    def from_state(cls, config: dict, vocabulary: Sequence[str], idf: np.ndarray,
+                   dense_mean: np.ndarray, dense_scale: np.ndarray) -> Featurizer:
+        """Rebuild a fitted featurizer from a saved model's config and arrays.
+
+        ``vocabulary`` lists the columns in order: word n-grams, then character
+        n-grams (keys starting with ``#``).
+        """
+        chars = config.get("char_ngrams")
+        f = cls(
+            ngram_max=int(config.get("ngram_max", 2)),
+            min_df=int(config.get("min_df", 2)),
+            max_features=config.get("max_features"),
+            char_ngrams=tuple(chars) if chars else None,  # type: ignore[arg-type]
+            char_min_df=int(config.get("char_min_df", 3)),
+            char_max_features=config.get("char_max_features"),
+            dense=bool(config.get("dense_features", True)),
+        )
+        f.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
+        n_word = len(vocabulary)
+        for i, t in enumerate(vocabulary):
+            if t.startswith(CHAR_PREFIX):
+                n_word = i
+                break
+        if any(not t.startswith(CHAR_PREFIX) for t in vocabulary[n_word:]):
+            raise ValueError("vocabulary must list word n-grams before character n-grams")
+        f.n_word_terms_ = n_word
+        f._char_cache = {}
+        f.idf_ = np.asarray(idf, dtype=np.float32)
+        f.dense_mean_ = np.asarray(dense_mean, dtype=np.float64)
+        f.dense_scale_ = np.asarray(dense_scale, dtype=np.float64)
+        return f
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "vocabulary_"):
@@ -317,12 +434,26 @@ class Featurizer:
         toks = [tokenize(s) for s in sentences]
         row_ids: list[int] = []
         lengths = []
+        use_chars = self.n_word_terms_ < len(self.vocabulary_)
+        char_ids = self._char_ids
         for t in toks:
             ids = [j for j in map(vocab_get, ngrams(t, n_max)) if j is not None]
+            if use_chars:
+                for tok in t:
+                    if tok[0].isalpha():
+                        ids.extend(char_ids(tok))
             row_ids.extend(ids)
             lengths.append(len(ids))
         X = self._tfidf(np.asarray(row_ids, dtype=np.int64), np.asarray(lengths))
+        if not self.dense:
+            return X, np.zeros((len(sentences), len(DENSE_FEATURES)))
         D = (dense_features(sentences, toks, stats, offset) - self.dense_mean_) / self.dense_scale_
+        if (stats.n_sentences if stats is not None else len(sentences)) == 1:
+            # A lone sentence has no article around it: it is not a title and
+            # repeats nothing. Its context features are set to their training
+            # average (0 once standardised) instead of "first line, no repetition",
+            # which on PTC means "headline" and pushes scores up.
+            D[:, _CONTEXT_COLUMNS] = 0.0
         # Text unlike anything in training (a 100,000-word "sentence") must not
         # push a linear score to infinity.
         np.clip(D, -_DENSE_CLIP, _DENSE_CLIP, out=D)
@@ -343,8 +474,10 @@ class Featurizer:
         r = keys // n_terms
         cols = keys - r * n_terms
         data = (1.0 + np.log(tf)) * self.idf_[cols]
-        norms = np.sqrt(np.bincount(r, weights=data * data, minlength=n_rows))
-        data = (data / norms[r]).astype(np.float32)
+        # Word and character blocks are each L2-normalised per row.
+        block = r * 2 + (cols >= self.n_word_terms_)
+        norms = np.sqrt(np.bincount(block, weights=data * data, minlength=2 * n_rows))
+        data = (data / norms[block]).astype(np.float32)
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
         return SparseRows(indptr, cols, data, n_terms)

@@ -101,9 +101,35 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return a, b
 
 
+def _fit_technique(X: Any, y: np.ndarray, folds: np.ndarray, n_folds: int,
+                   config: TrainingConfig) -> dict[str, Any]:
+    """Choose C by grouped CV, calibrate and threshold on out-of-fold scores, refit."""
+    n = len(y)
+    best: tuple[float, float, np.ndarray] = (-1.0, config.C_grid[0], np.zeros(n))
+    for C in config.C_grid:
+        z = np.zeros(n)
+        for f in range(n_folds):
+            tr, te = folds != f, folds == f
+            if y[tr].min() == y[tr].max():  # a fold with no positive (or no negative)
+                z[te] = -10.0 if y[tr].max() == 0 else 10.0
+                continue
+            z[te] = _fit_lr(X[tr], y[tr], C, config).decision_function(X[te])
+        f1 = best_threshold(z, y)[1]
+        if f1 > best[0]:
+            best = (f1, C, z)
+    _, C, z = best
+    a, b = _platt(z, y)
+    p = _sigmoid(a * z + b)
+    thr, f1_cal = best_threshold(p, y)
+    clf = _fit_lr(X, y, C, config)
+    return {"coef": clf.coef_[0], "intercept": float(clf.intercept_[0]), "a": a, "b": b,
+            "threshold": thr, "f1": f1_cal, "oof": p, "C": C}
+
+
 def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None = None,
                  progress: Progress | None = None, name: str = "custom",
-                 data_description: str = "", data_source: Mapping[str, Any] | None = None) -> Detector:
+                 data_description: str = "", data_source: Mapping[str, Any] | None = None,
+                 n_jobs: int | None = None) -> Detector:
     """Train a detector on labelled documents.
 
     Parameters
@@ -121,6 +147,9 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         How to read the training data again (format and paths), recorded as
         ``metadata["training_data"]["source"]``; ``propdetect evaluate`` uses it to
         train its baselines on the model's own training data.
+    n_jobs : int, optional
+        Techniques trained in parallel (joblib; ``-1``: every core). The result
+        does not depend on it.
 
     Returns
     -------
@@ -151,7 +180,9 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         raise ValueError("cross-validation needs at least 2 documents")
 
     say(f"features: fitting on {len(docs)} documents, {n_sent} sentences")
-    featurizer = Featurizer(config.ngram_max, config.min_df, config.max_features)
+    featurizer = Featurizer(config.ngram_max, config.min_df, config.max_features,
+                            config.char_ngrams, config.char_min_df, config.char_max_features,
+                            config.dense_features)
     sentence_lists = [d.sentences for d in docs]
     featurizer.fit(sentence_lists)
     X = featurizer.transform(sentence_lists)
@@ -166,32 +197,19 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     thresholds = np.full(K, 0.5)
     oof = np.zeros((n_sent, K))
     chosen_C: dict[str, float] = {}
-    for k, tech in enumerate(techniques):
-        y = Y[:, k]
-        best = (-1.0, config.C_grid[0], None)
-        for C in config.C_grid:
-            z = np.zeros(n_sent)
-            for f in range(n_folds):
-                tr, te = folds != f, folds == f
-                if y[tr].min() == y[tr].max():  # a fold with no positive (or no negative)
-                    z[te] = -10.0 if y[tr].max() == 0 else 10.0
-                    continue
-                z[te] = _fit_lr(X[tr], y[tr], C, config).decision_function(X[te])
-            f1 = best_threshold(z, y)[1]
-            if f1 > best[0]:
-                best = (f1, C, z)
-        f1, C, z = best
-        a, b = _platt(z, y)
-        p = _sigmoid(a * z + b)
-        thr, f1_cal = best_threshold(p, y)
-        clf = _fit_lr(X, y, C, config)
-        coef[:, k] = clf.coef_[0]
-        intercept[k] = clf.intercept_[0]
-        calib_a[k], calib_b[k], thresholds[k] = a, b, thr
-        oof[:, k] = p
-        chosen_C[tech] = C
-        say(f"[{k + 1}/{K}] {tech}: {int(y.sum())} positive sentences, C={C:g}, "
-            f"threshold={thr:.3f}, out-of-fold F1={f1_cal:.3f}")
+    X.sort_indices()  # read-only (memory-mapped) copies in workers must not need sorting
+    from joblib import Parallel, delayed
+
+    jobs = (delayed(_fit_technique)(X, Y[:, k], folds, n_folds, config) for k in range(K))
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    for k, (tech, r) in enumerate(zip(techniques, results)):
+        coef[:, k] = r["coef"]
+        intercept[k] = r["intercept"]
+        calib_a[k], calib_b[k], thresholds[k] = r["a"], r["b"], r["threshold"]
+        oof[:, k] = r["oof"]
+        chosen_C[tech] = r["C"]
+        say(f"[{k + 1}/{K}] {tech}: {int(Y[:, k].sum())} positive sentences, C={r['C']:g}, "
+            f"threshold={r['threshold']:.3f}, out-of-fold F1={r['f1']:.3f}")
 
     cv = multilabel_scores(Y, oof >= thresholds, techniques)
     meta = {

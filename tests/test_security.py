@@ -316,7 +316,7 @@ def test_duplicate_vocabulary_term_is_refused(model):
 
 def test_word_ngram_after_character_ngrams_is_refused(model):
     terms = (model / "vocabulary.txt").read_text(encoding="utf-8").split("\n")
-    terms[-2] = "#ab"  # a character n-gram before the last word n-gram
+    terms[0] = "#ab"  # a character n-gram before the word n-grams
     (model / "vocabulary.txt").write_text("\n".join(terms), encoding="utf-8")
     err = _load_error(model)
     assert isinstance(err, ModelFormatError) and "word n-grams come first" in str(err)

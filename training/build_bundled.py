@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.lines():
         print(line, file=sys.stderr)
     det = fit_detector(
-        docs, cfg, name="ptc2020",
+        docs, cfg, name="ptc2020", n_jobs=2,
         data_description="PTC-2020 (SemEval-2020 Task 11) train split: "
                          "train-articles + train-task-flc-tc.labels",
         progress=lambda m: print(f"{time.perf_counter() - t0:7.1f}s {m}", file=sys.stderr),
