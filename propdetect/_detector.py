@@ -99,6 +99,7 @@ class Detector:
         self._calib_b = np.asarray(arrays["calib_b"], dtype=np.float64)
         self._thresholds = np.asarray(arrays["thresholds"], dtype=np.float64)
         self._arrays = dict(arrays)
+        self._word_cache: dict[str, tuple[np.ndarray, int]] = {}
         self.techniques: tuple[str, ...] = techniques
         self.thresholds: Mapping[str, float] = MappingProxyType(
             dict(zip(techniques, self._thresholds.tolist()))
@@ -241,6 +242,21 @@ class Detector:
             base += len(p)
         return Analysis(tuple(out))
 
+    def _word_features(self, word: str) -> tuple[np.ndarray, int]:
+        """Columns of a word's unigram and char n-grams (cached), and how many of
+        them (at the end) are char n-grams."""
+        hit = self._word_cache.get(word)
+        if hit is None:
+            f = self._featurizer
+            j = f.vocabulary_.get(word)
+            head = [j] if j is not None and j < f.n_word_terms_ else []
+            chars = sorted(set(f._char_ids(word))) if f.char_ngrams and word[0].isalpha() else []
+            hit = (np.asarray(head + chars, dtype=np.int64), len(chars))
+            if len(self._word_cache) >= 100_000:  # bounded on endless new words
+                self._word_cache.clear()
+            self._word_cache[word] = hit
+        return hit
+
     def _evidence(self, sentence: str, offset: int, X: Any, row: int,
                   ks: list[int]) -> dict[str, list[tuple[int, int]]]:
         """The words of the sentence that add most to each technique's score.
@@ -260,45 +276,57 @@ class Detector:
             return {self.techniques[k]: [] for k in ks}
         toks = token_spans(sentence)
         words = [t for t, _, _ in toks]
-        # units: (columns, span); a word's char n-gram columns are shared out.
-        unit_cols: list[list[int]] = []
-        unit_share: list[list[float]] = []
-        unit_span: list[tuple[int, int]] = []
-        use_chars = f.n_word_terms_ < len(vocab)
-        char_sets = [f._char_ids(w) if use_chars and w[0].isalpha() else [] for w in words]
-        mult: dict[int, int] = {}
-        for ids in char_sets:
-            for j in set(ids):
-                mult[j] = mult.get(j, 0) + 1
+        n_word = f.n_word_terms_
+        # Each unit is a visible span; its score is the sum of the terms of its
+        # features: (unit, feature, share) triples, char n-grams shared out
+        # among the words that contain them.
+        spans: list[tuple[int, int]] = []
+        feats: list[np.ndarray] = []
+        n_char: list[int] = []
         for i, w in enumerate(words):
             if w in _STOPWORDS:
                 continue
-            c = [vocab[w]] if w in vocab else []
-            share = [1.0] * len(c)
-            for j in set(char_sets[i]):
-                c.append(j)
-                share.append(1.0 / mult[j])
-            unit_cols.append(c)
-            unit_share.append(share)
-            unit_span.append((toks[i][1], toks[i][2]))
+            fw, nc = self._word_features(w)
+            spans.append((toks[i][1], toks[i][2]))
+            feats.append(fw)
+            n_char.append(nc)
+        n_units_words = len(spans)
+        bigram_feats: list[int] = []
         for n in range(2, f.ngram_max + 1):
             for i in range(len(words) - n + 1):
                 j = vocab.get(" ".join(words[i : i + n]))
-                if j is not None and j < f.n_word_terms_:
-                    unit_cols.append([j])
-                    unit_share.append([1.0])
-                    unit_span.append((toks[i][1], toks[i + n - 1][2]))
-        pos = {int(c): i for i, c in enumerate(cols.tolist())}
+                if j is not None and j < n_word:
+                    bigram_feats.append(j)
+                    spans.append((toks[i][1], toks[i + n - 1][2]))
+        lengths = [len(x) for x in feats]
+        u_idx = np.concatenate([
+            np.repeat(np.arange(n_units_words), lengths),
+            np.arange(n_units_words, len(spans)),
+        ]).astype(np.int64)
+        u_feat = np.concatenate([*feats, np.asarray(bigram_feats, dtype=np.int64)]).astype(np.int64)
+        # the last n_char[u] features of a word unit are its char n-grams
+        u_char = np.zeros(len(u_feat), dtype=bool)
+        at = 0
+        for ln, nc in zip(lengths, n_char):
+            u_char[at + ln - nc : at + ln] = True
+            at += ln
         out: dict[str, list[tuple[int, int]]] = {}
-        for k in ks:
-            contrib = self._coef_lex[cols, k] * vals
-            scores = [
-                sum(contrib[pos[c]] * sh for c, sh in zip(cs, shares) if c in pos)
-                for cs, shares in zip(unit_cols, unit_share)
-            ]
-            order = sorted(range(len(scores)), key=lambda u: -scores[u])[: self._evidence_top]
-            spans = [unit_span[u] for u in order if scores[u] > 0]
-            out[self.techniques[k]] = _merge(sorted(spans), offset)
+        if not len(u_feat):
+            return {self.techniques[k]: [] for k in ks}
+        pos = np.minimum(np.searchsorted(cols, u_feat), len(cols) - 1)
+        ok = cols[pos] == u_feat
+        unit, pos, is_char = u_idx[ok], pos[ok], u_char[ok]
+        # A char n-gram found in m words gives each of them 1/m of its term.
+        mult = np.bincount(pos[is_char], minlength=len(cols))
+        share = np.where(is_char, 1.0 / np.maximum(mult[pos], 1), 1.0)
+        terms = self._coef_lex[cols][:, ks] * vals[:, None]  # (features, len(ks))
+        scores = np.zeros((len(spans), len(ks)))  # (units, len(ks)); linear in the sentence
+        np.add.at(scores, unit, terms[pos] * share[:, None])
+        top = self._evidence_top
+        for c, k in enumerate(ks):
+            order = np.argsort(-scores[:, c], kind="stable")[:top]
+            chosen = [spans[u] for u in order.tolist() if scores[u, c] > 0]
+            out[self.techniques[k]] = _merge(sorted(chosen), offset)
         return out
 
     def detect_many(self, texts: Iterable[str], n_jobs: int | None = None,

@@ -237,7 +237,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     description = ", ".join(f"{k}={v}" for k, v in source.items())
     try:
         det = fit_detector(docs, cfg, progress=lambda m: _err(f"{time.perf_counter() - t0:6.1f}s {m}"),
-                           name=args.name, data_description=description, data_source=source)
+                           name=args.name, data_description=description, data_source=source,
+                           n_jobs=args.jobs)
     except ValueError as exc:
         raise CliError(f"cannot train on this data: {exc}") from None
     try:
@@ -349,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="JSON",
                    help="training config: a JSON file, or an inline JSON object, of TrainingConfig fields")
     p.add_argument("--name", default="custom", help="model name recorded in its metadata")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="techniques trained in parallel (default 1; -1: every core); same model either way")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score a model on labelled data, beside baselines",
