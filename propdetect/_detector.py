@@ -266,7 +266,7 @@ class Detector:
         reader can see: each word (its unigram plus, split evenly among the words
         that contain it, each of its character n-grams) and each word n-gram.
         The ``evidence_top`` units that add most, if they add anything, are the
-        evidence; function words alone are never evidence.
+        evidence; function words alone ("as", "as a") are never evidence.
         """
         f = self._featurizer
         vocab = f.vocabulary_
@@ -294,7 +294,10 @@ class Detector:
         bigram_feats: list[int] = []
         for n in range(2, f.ngram_max + 1):
             for i in range(len(words) - n + 1):
-                j = vocab.get(" ".join(words[i : i + n]))
+                gram = words[i : i + n]
+                if all(w in _STOPWORDS for w in gram):
+                    continue
+                j = vocab.get(" ".join(gram))
                 if j is not None and j < n_word:
                     bigram_feats.append(j)
                     spans.append((toks[i][1], toks[i + n - 1][2]))

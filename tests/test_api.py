@@ -147,3 +147,23 @@ def test_empty_and_blank_text():
 def test_non_text_is_a_type_error(bad):
     with pytest.raises(TypeError):
         propdetect.detect(bad)  # type: ignore[arg-type]
+
+
+def test_evidence_is_never_function_words_alone(seed_text):
+    from propdetect._features import STOPWORDS, tokenize
+
+    spans = 0
+    for s in propdetect.detect(seed_text).flagged:
+        for tech, evs in s.evidence.items():
+            assert evs, f"{tech} flagged in {s.text!r} without evidence"
+            for a, b in evs:
+                spans += 1
+                assert any(t not in STOPWORDS for t in tokenize(seed_text[a:b])), seed_text[a:b]
+    assert spans > 0
+
+
+def test_evidence_points_at_the_loaded_words():
+    text = "These traitors are nothing but a gang of bloodthirsty thugs and murderers!"
+    s = propdetect.detect(text).sentences[0]
+    words = {text[a:b].lower() for spans in s.evidence.values() for a, b in spans}
+    assert words & {"traitors", "bloodthirsty", "thugs", "murderers", "thugs and murderers", "bloodthirsty thugs"}, words
