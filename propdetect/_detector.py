@@ -148,10 +148,7 @@ class Detector:
         pathlib.Path
             The folder written.
         """
-        vocabulary = [""] * len(self._featurizer.vocabulary_)
-        for term, i in self._featurizer.vocabulary_.items():
-            vocabulary[i] = term
-        return write_model(path, dict(self.metadata), vocabulary, self._arrays)
+        return write_model(path, dict(self.metadata), self._featurizer.terms(), self._arrays)
 
     # -- scoring ---------------------------------------------------------------
     def _score_block(self, sentences: Sequence[str], stats: DocStats | None,
@@ -438,9 +435,7 @@ def _model_payload(det: Detector) -> tuple[str, np.ndarray]:
     with _models_lock:
         cached = _payloads.get(det)
         if cached is None:
-            vocabulary = [""] * len(det._featurizer.vocabulary_)
-            for term, i in det._featurizer.vocabulary_.items():
-                vocabulary[i] = term
+            vocabulary = det._featurizer.terms()
             buf = io.BytesIO()
             np.savez(buf, **det._arrays,
                      __metadata__=np.frombuffer(json.dumps(dict(det.metadata)).encode(), np.uint8),

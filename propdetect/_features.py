@@ -402,6 +402,14 @@ class Featurizer:
         f.dense_scale_ = np.asarray(dense_scale, dtype=np.float64)
         return f
 
+    def terms(self) -> list[str]:
+        """The vocabulary as a list in column order (what ``vocabulary.txt`` holds)."""
+        self._check_fitted()
+        out = [""] * len(self.vocabulary_)
+        for term, i in self.vocabulary_.items():
+            out[i] = term
+        return out
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "vocabulary_"):
             raise RuntimeError("this Featurizer is not fitted yet: call fit() first")

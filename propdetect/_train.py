@@ -255,9 +255,7 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         "dense_mean": featurizer.dense_mean_,
         "dense_scale": featurizer.dense_scale_,
     }
-    vocabulary = [""] * len(featurizer.vocabulary_)
-    for term, i in featurizer.vocabulary_.items():
-        vocabulary[i] = term
+    vocabulary = featurizer.terms()
     say(f"cross-validated (optimistic) micro-F1={cv['micro_f1']:.3f} "
            f"macro-F1={cv['macro_f1']:.3f} binary-F1={cv['binary_f1']:.3f}")
     return Detector._from_parts(meta, vocabulary, arrays)
