@@ -320,8 +320,10 @@ class Detector:
         mult = np.bincount(pos[is_char], minlength=len(cols))
         share = np.where(is_char, 1.0 / np.maximum(mult[pos], 1), 1.0)
         terms = self._coef_lex[cols][:, ks] * vals[:, None]  # (features, len(ks))
-        scores = np.zeros((len(spans), len(ks)))  # (units, len(ks)); linear in the sentence
-        np.add.at(scores, unit, terms[pos] * share[:, None])
+        # (units, len(ks)); linear in the sentence
+        w = terms[pos] * share[:, None]
+        scores = np.column_stack([np.bincount(unit, weights=w[:, c], minlength=len(spans))
+                                  for c in range(len(ks))])
         top = self._evidence_top
         for c, k in enumerate(ks):
             order = np.argsort(-scores[:, c], kind="stable")[:top]

@@ -95,7 +95,17 @@ def tokenize(sentence: str) -> list[str]:
     >>> tokenize("They’re CRUEL!! In 2024?")
     ["they're", 'cruel', '!', '!', 'in', '0000', '?']
     """
-    return [_norm_token(t) for t in _TOKEN.findall(sentence.lower())]
+    # _norm_token inlined: this runs for every token of every sentence.
+    toks = _TOKEN.findall(sentence.lower())
+    for i, t in enumerate(toks):
+        c = t[0]
+        if c in _QUOTES:
+            toks[i] = '"'
+        elif c.isdigit():
+            toks[i] = _DIGITS.sub("0", t)
+        elif "’" in t:
+            toks[i] = t.replace("’", "'")
+    return toks
 
 
 def token_spans(sentence: str) -> list[tuple[str, int, int]]:
@@ -149,13 +159,13 @@ class DocStats:
     bigram_df: Counter
 
 
-def doc_stats(tokens: Sequence[list[str]]) -> DocStats:
+def doc_stats(tokens: Sequence[list[str]], content: Sequence[list[str]] | None = None) -> DocStats:
     """Count, over one document, in how many sentences each content word and
-    content bigram occurs."""
+    content bigram occurs (``content``: the content words of each sentence, if
+    already known)."""
     word_df: Counter[str] = Counter()
     bigram_df: Counter[tuple[str, str]] = Counter()
-    for t in tokens:
-        words = _content_words(t)
+    for words in content if content is not None else map(_content_words, tokens):
         word_df.update(set(words))
         bigram_df.update(set(zip(words, words[1:])))
     return DocStats(len(tokens), word_df, bigram_df)
@@ -185,15 +195,15 @@ def dense_features(
     -------
     ndarray of shape (n_sentences, len(DENSE_FEATURES))
     """
+    content = [_content_words(t) for t in tokens]
     if stats is None:
-        stats = doc_stats(tokens)
+        stats = doc_stats(tokens, content)
     out = np.zeros((len(sentences), len(DENSE_FEATURES)), dtype=np.float64)
     n = max(stats.n_sentences, 1)
     word_df, bigram_df = stats.word_df, stats.bigram_df
-    for i, (s, toks) in enumerate(zip(sentences, tokens)):
+    for i, (s, toks, words) in enumerate(zip(sentences, tokens, content)):
         n_tok = len(toks)
         n_words = sum(1 for t in toks if t[0].isalnum()) or 1
-        words = _content_words(toks)
         uniq = set(words)
         repeated = sum(1 for w in uniq if word_df[w] > 1)
         rep_bigrams = sum(1 for b in set(zip(words, words[1:])) if bigram_df[b] > 1)
