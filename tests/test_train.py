@@ -81,3 +81,24 @@ def test_train_refuses_unusable_input():
         propdetect.train([{"text": "a", "techniques": []}, {"text": "b", "techniques": ["Telepathy"]}])
     with pytest.raises(ValueError, match="no technique has a positive example"):
         propdetect.train([{"text": "a", "techniques": []}, {"text": "b", "techniques": []}])
+
+
+def test_parallel_training_gives_the_same_model(tiny_docs):
+    from propdetect._train import fit_detector
+
+    one = fit_detector(tiny_docs, TINY_CONFIG, n_jobs=1)
+    two = fit_detector(tiny_docs, TINY_CONFIG, n_jobs=2)
+    for key in ("coef", "intercept", "calib_a", "calib_b", "thresholds"):
+        np.testing.assert_array_equal(one._arrays[key], two._arrays[key])
+
+
+def test_char_ngram_model_round_trips_and_scores_the_same(tiny_docs, tmp_path):
+    from dataclasses import replace
+
+    from propdetect._train import fit_detector
+
+    det = fit_detector(tiny_docs, replace(TINY_CONFIG, char_ngrams=(3, 5), char_min_df=1))
+    assert any(t.startswith("#") for t in det._featurizer.terms())
+    again = propdetect.Detector.load(det.save(tmp_path / "m"))
+    text = "Disgusting corrupt traitors and thugs!\nThe library opens at nine."
+    assert again.detect(text).to_dict() == det.detect(text).to_dict()
