@@ -31,20 +31,6 @@ def _err(msg: str) -> None:
 
 
 # -- analyze ---------------------------------------------------------------------
-def _read_input(name: str, encoding: str = "utf-8", errors: str = "strict") -> str:
-    """One whole input as text (``-`` is stdin); CliError naming the file if it fails.
-
-    ``analyze`` itself streams with :func:`propdetect._stream.iter_records`; this is
-    for commands that need a single text.
-    """
-    from ._stream import Document, iter_records
-
-    records = list(iter_records([name], input_format="text", encoding=encoding, errors=errors))
-    if len(records) != 1 or not isinstance(records[0], Document):
-        raise CliError("; ".join(r.message() for r in records if not isinstance(r, Document)))
-    return records[0].text
-
-
 def _open_out(path: str | None) -> TextIO:
     if path is None or path == "-":
         return sys.stdout
