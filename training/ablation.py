@@ -37,6 +37,8 @@ def variants(base: TrainingConfig) -> dict[str, TrainingConfig]:
         "+ shape and article context": replace(words, dense_features=True),
         "+ character n-grams (bundled)": replace(base, dense_features=True),
         "bundled, no shape/context": replace(base, dense_features=False),
+        "bundled, no class weights": replace(base, class_weight=None),
+        "bundled, C grid 1, 4, 16": replace(base, C_grid=(1.0, 4.0, 16.0)),
     }
 
 
