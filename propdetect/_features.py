@@ -380,15 +380,11 @@ class Featurizer:
         return self
 
     @classmethod
-    def from_state(cls, config: dict, vocabulary: Sequence[str], idf: np.ndarray,
-                   dense_mean: np.ndarray, dense_scale: np.ndarray) -> Featurizer:
-        """Rebuild a fitted featurizer from a saved model's config and arrays.
-
-        ``vocabulary`` lists the columns in order: word n-grams, then character
-        n-grams (keys starting with ``#``).
-        """
+    def from_config(cls, config: dict) -> Featurizer:
+        """An unfitted featurizer with the feature options of a training config
+        (``TrainingConfig.to_dict()`` or a model's ``metadata["config"]``)."""
         chars = config.get("char_ngrams")
-        f = cls(
+        return cls(
             ngram_max=int(config.get("ngram_max", 2)),
             min_df=int(config.get("min_df", 2)),
             max_features=config.get("max_features"),
@@ -397,6 +393,16 @@ class Featurizer:
             char_max_features=config.get("char_max_features"),
             dense=bool(config.get("dense_features", True)),
         )
+
+    @classmethod
+    def from_state(cls, config: dict, vocabulary: Sequence[str], idf: np.ndarray,
+                   dense_mean: np.ndarray, dense_scale: np.ndarray) -> Featurizer:
+        """Rebuild a fitted featurizer from a saved model's config and arrays.
+
+        ``vocabulary`` lists the columns in order: word n-grams, then character
+        n-grams (keys starting with ``#``).
+        """
+        f = cls.from_config(config)
         f.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
         n_word = len(vocabulary)
         for i, t in enumerate(vocabulary):

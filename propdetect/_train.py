@@ -180,9 +180,7 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         raise ValueError("cross-validation needs at least 2 documents")
 
     say(f"features: fitting on {len(docs)} documents, {n_sent} sentences")
-    featurizer = Featurizer(config.ngram_max, config.min_df, config.max_features,
-                            config.char_ngrams, config.char_min_df, config.char_max_features,
-                            config.dense_features)
+    featurizer = Featurizer.from_config(config.to_dict())
     sentence_lists = [d.sentences for d in docs]
     featurizer.fit(sentence_lists)
     X = featurizer.transform(sentence_lists)
@@ -257,7 +255,7 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     }
     vocabulary = featurizer.terms()
     say(f"cross-validated (optimistic) micro-F1={cv['micro_f1']:.3f} "
-           f"macro-F1={cv['macro_f1']:.3f} binary-F1={cv['binary_f1']:.3f}")
+        f"macro-F1={cv['macro_f1']:.3f} binary-F1={cv['binary_f1']:.3f}")
     return Detector._from_parts(meta, vocabulary, arrays)
 
 
