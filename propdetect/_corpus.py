@@ -54,6 +54,10 @@ class LabelledDocument:
     text: str
     spans: tuple[tuple[int, int], ...]
     labels: tuple[frozenset[str], ...]
+    #: The gold technique spans ``(technique id, start, end)`` into ``text``, when the
+    #: data marks them (PTC span files); sentence-level data has none. They train the
+    #: token model that picks the evidence.
+    technique_spans: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def sentences(self) -> list[str]:
@@ -211,7 +215,8 @@ def _label_lines(doc_id: str, text: str, spans: Sequence[tuple[str, int, int]]) 
             if lines[i][1] > s:
                 labels[i].add(tid)
             i += 1
-    return LabelledDocument(doc_id, text, tuple(lines), tuple(frozenset(x) for x in labels))
+    return LabelledDocument(doc_id, text, tuple(lines), tuple(frozenset(x) for x in labels),
+                            tuple(sorted(spans, key=lambda t: (t[1], t[2], t[0]))))
 
 
 def data_digest(docs: Iterable[LabelledDocument]) -> str:

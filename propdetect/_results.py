@@ -179,7 +179,12 @@ class Sentence:
         Every one of the model's technique ids -> calibrated probability in [0, 1].
     evidence : mapping of str to tuple of (int, int)
         For each technique in ``techniques``: the character spans (into the input
-        text) of the words that pushed its score up the most.
+        text) of the words that carry it (for models trained on span annotations,
+        the words a human annotator would most likely have marked).
+    propaganda_score : float or None
+        Calibrated probability that the sentence uses any technique, from the
+        model's dedicated "any technique" head; the sentence is flagged when it
+        reaches that head's threshold. ``None`` for models without that head.
     """
 
     text: str
@@ -188,6 +193,7 @@ class Sentence:
     techniques: tuple[str, ...] = ()
     scores: Mapping[str, float] = field(default_factory=dict)
     evidence: Mapping[str, tuple[Span, ...]] = field(default_factory=dict)
+    propaganda_score: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "techniques", tuple(self.techniques))
@@ -196,7 +202,7 @@ class Sentence:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Sentence, (self.text, self.start, self.end, self.techniques,
-                           self.scores, self.evidence))
+                           self.scores, self.evidence, self.propaganda_score))
 
     @property
     def flagged(self) -> bool:
@@ -212,6 +218,7 @@ class Sentence:
             "techniques": list(self.techniques),
             "scores": self.scores.as_dict(),  # type: ignore[attr-defined] - always _Scores
             "evidence": {k: [list(s) for s in v] for k, v in self.evidence.items()},
+            "propaganda_score": self.propaganda_score,
         }
 
     @classmethod
@@ -224,6 +231,8 @@ class Sentence:
             techniques=tuple(data.get("techniques", ())),
             scores=data.get("scores", {}),
             evidence=data.get("evidence", {}),
+            propaganda_score=(None if data.get("propaganda_score") is None
+                              else float(data["propaganda_score"])),
         )
 
 
