@@ -6,7 +6,7 @@
 True
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from ._detector import Detector, detect
 from ._html import render_html

@@ -276,12 +276,39 @@ def cmd_techniques(args: argparse.Namespace) -> int:
 
 
 # -- parser ----------------------------------------------------------------------
+def version_text() -> str:
+    """``propdetect X.Y.Z (bundled model NAME)``, from the bundled model's
+    ``metadata.json`` alone: the weights are not read."""
+    from ._detector import bundled_model_path
+
+    try:
+        meta = json.loads((bundled_model_path() / "metadata.json").read_text(encoding="utf-8"))
+        model = meta.get("model_version") or meta.get("name") or "unnamed"
+    except (OSError, ValueError, AttributeError):
+        model = "missing: reinstall propdetect"
+    return f"propdetect {__version__} (bundled model {model})"
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's ``version`` action, but the text is read only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="propdetect",
         description="Find propaganda techniques in news text, sentence by sentence.",
     )
-    parser.add_argument("--version", action="version", version=f"propdetect {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the versions of propdetect and of the bundled model, then exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
