@@ -8,7 +8,18 @@ True
 
 __version__ = "0.2.0"
 
+from ._corpus import (
+    CorpusReport,
+    DataError,
+    LabelledDocument,
+    load_documents,
+    read_csv,
+    read_jsonl,
+    read_ptc,
+    read_semeval2021,
+)
 from ._detector import Detector, detect
+from ._frame import to_frame
 from ._html import render_html
 from ._persist import ModelError, ModelFormatError, ModelVersionError
 from ._results import Analysis, Sentence
@@ -17,7 +28,10 @@ from ._train import train
 
 __all__ = [
     "Analysis",
+    "CorpusReport",
+    "DataError",
     "Detector",
+    "LabelledDocument",
     "ModelError",
     "ModelFormatError",
     "ModelVersionError",
@@ -28,7 +42,13 @@ __all__ = [
     "UnknownTechniqueError",
     "__version__",
     "detect",
+    "load_documents",
+    "read_csv",
+    "read_jsonl",
+    "read_ptc",
+    "read_semeval2021",
     "render_html",
     "technique",
+    "to_frame",
     "train",
 ]
