@@ -26,6 +26,21 @@ from ._results import Analysis, Sentence
 from ._taxonomy import TECHNIQUE_IDS, TECHNIQUES, Technique, UnknownTechniqueError, technique
 from ._train import train
 
+
+def __getattr__(name: str) -> object:
+    # SentenceClassifier subclasses scikit-learn's BaseEstimator: importing it at
+    # `import propdetect` would import scikit-learn for every user (PEP 562).
+    if name == "SentenceClassifier":
+        from ._estimator import SentenceClassifier
+
+        return SentenceClassifier
+    raise AttributeError(f"module 'propdetect' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"SentenceClassifier"})
+
+
 __all__ = [
     "Analysis",
     "CorpusReport",
@@ -36,6 +51,7 @@ __all__ = [
     "ModelFormatError",
     "ModelVersionError",
     "Sentence",
+    "SentenceClassifier",
     "TECHNIQUES",
     "TECHNIQUE_IDS",
     "Technique",
