@@ -148,6 +148,17 @@ def read_ptc(articles: str | os.PathLike[str], labels: str | os.PathLike[str],
     DataError
         Unreadable file, malformed line, unknown label, bad offsets, a span for an
         article that is not in the folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "articles").mkdir()
+    >>> _ = (root / "articles" / "article7.txt").write_text("A title\\n\\nThese traitors lie.\\nIt rained.\\n")
+    >>> _ = (root / "spans.labels").write_text("7\\tName_Calling,Labeling\\t15\\t23\\n")
+    >>> docs, report = read_ptc(root / "articles", root / "spans.labels")
+    >>> docs[0].id, docs[0].sentences, docs[0].labels[1]
+    ('7', ['A title', 'These traitors lie.', 'It rained.'], frozenset({'name_calling_labeling'}))
     """
     articles = Path(articles)
     if not articles.is_dir():
@@ -477,6 +488,15 @@ def read_semeval2021(path: str | os.PathLike[str]) -> tuple[list[LabelledDocumen
     DataError
         Unreadable file, invalid JSON, a missing field, empty text, an unknown label;
         the message names the file and line.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "dev_set_task1.txt"
+    >>> _ = p.write_text(json.dumps([{"id": "1", "labels": ["Smears", "Doubt"], "text": "Is he honest?"}]))
+    >>> docs, report = read_semeval2021(p)
+    >>> docs[0].labels, dict(report.dropped_labels)
+    ((frozenset({'doubt'}),), {'Smears': 1})
     """
     path = Path(path)
     text = _read_text(path).removeprefix("\ufeff")
