@@ -60,3 +60,20 @@ def test_python_dash_m_is_the_command_line():
     bad = subprocess.run([sys.executable, "-m", "propdetect", "no-such-command"], capture_output=True, text=True,
                          cwd=ROOT)
     assert bad.returncode == 2 and bad.stderr.startswith("usage: propdetect ")
+
+
+def test_licence():
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License\n") and "Permission is hereby granted, free of charge" in licence
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+
+
+def test_readme_says_what_the_bundled_model_was_trained_on_and_under_what_terms():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Data and licences"):]
+    meta = json.loads((ROOT / "propdetect" / "models" / "ptc2020" / "metadata.json").read_text(encoding="utf-8"))
+    assert f"{meta['training_data']['documents']} English news articles" in section
+    assert f"{meta['training_data']['sentences']:,} sentences" in section
+    for phrase in ("MIT", "PTC-2020", "states no licence", "do not redistribute", "Da San Martino"):
+        assert phrase in section, phrase
