@@ -77,3 +77,11 @@ def test_readme_says_what_the_bundled_model_was_trained_on_and_under_what_terms(
     assert f"{meta['training_data']['sentences']:,} sentences" in section
     for phrase in ("MIT", "PTC-2020", "states no licence", "do not redistribute", "Da San Martino"):
         assert phrase in section, phrase
+
+
+def test_changelog_has_this_release_and_the_previous_one():
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", changelog, flags=re.M)
+    assert [v for v, _ in releases[:1]] == [propdetect.__version__]  # the newest entry is this version
+    assert "0.1.0" in [v for v, _ in releases]
+    assert changelog.index("## [Unreleased]") < changelog.index(f"## [{propdetect.__version__}]")
