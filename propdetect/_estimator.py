@@ -15,7 +15,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._config import TrainingConfig
-from ._corpus import CorpusReport, _documents_from_records, _labels_of, _resolve_label, _stripped_bounds
+from ._corpus import (
+    GROUP_FIELDS,
+    CorpusReport,
+    _documents_from_records,
+    _labels_of,
+    _resolve_label,
+    _stripped_bounds,
+)
 from ._detector import Detector, _model_payload, _worker_detector
 from ._frame import _plain, is_frame
 from ._metrics import multilabel_scores
@@ -181,8 +188,8 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : sequence of str, or pandas.DataFrame
             One sentence per sample. A DataFrame gives its ``text`` column, its
-            ``techniques`` column when ``y`` is None, and its ``doc_id`` column
-            when ``doc_ids`` is None.
+            ``techniques`` column when ``y`` is None, and its ``doc_id`` (or
+            ``id``) column when ``doc_ids`` is None, as :func:`train` reads it.
         y : sequence of label lists, or indicator matrix of shape (n_samples, 14)
             Per sentence, a list of technique ids or of any name
             :func:`propdetect.technique` resolves (``[]`` for none; a string is
@@ -304,8 +311,11 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _doc_ids(X: Any, doc_ids: Sequence[Any] | None, n: int) -> list[Any]:
-        if doc_ids is None and is_frame(X) and "doc_id" in X.columns:
-            doc_ids = X["doc_id"]
+        if doc_ids is None and is_frame(X):
+            # As train() reads a DataFrame: a row's doc_id, else its id.
+            columns = [X[c].tolist() for c in GROUP_FIELDS if c in X.columns]
+            if columns:
+                doc_ids = [next((v for v in map(_plain, row) if v not in (None, "")), None) for row in zip(*columns)]
         if doc_ids is None:
             return [None] * n
         if isinstance(doc_ids, (str, bytes)):

@@ -111,6 +111,12 @@ def test_documents_from_doc_ids_or_a_dataframe_column():
     frame = SentenceClassifier(**PARAMS).fit(pd.DataFrame({"doc_id": DOC_IDS, "text": X, "techniques": Y}))
     assert frame.detector_.metadata["training_data"]["digest"] == grouped.detector_.metadata["training_data"]["digest"]
     np.testing.assert_array_equal(frame.predict_proba(PROBES), grouped.predict_proba(PROBES))
+    # as in train(): a row's doc_id, else its id; the same documents as train() of that DataFrame
+    mixed = pd.DataFrame({"doc_id": [None] * 4 + DOC_IDS[4:], "id": DOC_IDS, "text": X, "techniques": Y})
+    by_id = SentenceClassifier(**PARAMS).fit(mixed)
+    assert by_id.detector_.metadata["training_data"]["digest"] == grouped.detector_.metadata["training_data"]["digest"]
+    assert propdetect.train(mixed, by_id._config()).metadata["training_data"]["digest"] == \
+        grouped.detector_.metadata["training_data"]["digest"]
 
 
 def test_a_technique_without_positive_example_is_left_out_consistently(fitted):
