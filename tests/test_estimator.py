@@ -206,6 +206,16 @@ def test_grid_search_over_the_regularisation():
                                  ["flag_waving"]]) > 0
 
 
+def test_fitted_estimators_come_back_from_worker_processes():
+    from sklearn.model_selection import cross_validate
+
+    serial = cross_validate(SentenceClassifier(**PARAMS), X, indicator(Y), cv=3)
+    parallel = cross_validate(SentenceClassifier(**PARAMS), X, indicator(Y), cv=3, n_jobs=2, return_estimator=True)
+    np.testing.assert_array_equal(parallel["test_score"], serial["test_score"])
+    for est in parallel["estimator"]:  # pickled in a worker, unpickled here
+        assert isinstance(est.detector_, Detector) and est.predict(PROBES).shape == (4, len(est.classes_))
+
+
 # -- pickle: for users who pickle their own pipelines ------------------------------------
 def _globals_in(data: bytes) -> set[str]:
     names, strings = set(), []
