@@ -152,6 +152,17 @@ def read_ptc(articles: str | os.PathLike[str], labels: str | os.PathLike[str],
     DataError
         Unreadable file, malformed line, unknown label, bad offsets, a span for an
         article that is not in the folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "articles").mkdir()
+    >>> _ = (root / "articles" / "article7.txt").write_text("A title\\n\\nThese traitors lie.\\nIt rained.\\n")
+    >>> _ = (root / "spans.labels").write_text("7\\tName_Calling,Labeling\\t15\\t23\\n")
+    >>> docs, report = read_ptc(root / "articles", root / "spans.labels")
+    >>> docs[0].id, docs[0].sentences, docs[0].labels[1]
+    ('7', ['A title', 'These traitors lie.', 'It rained.'], frozenset({'name_calling_labeling'}))
     """
     articles = Path(articles)
     if not articles.is_dir():
@@ -482,6 +493,15 @@ def read_semeval2021(path: str | os.PathLike[str]) -> tuple[list[LabelledDocumen
     DataError
         Unreadable file, invalid JSON, a missing field, empty text, an unknown label;
         the message names the file and line.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "dev_set_task1.txt"
+    >>> _ = p.write_text(json.dumps([{"id": "1", "labels": ["Smears", "Doubt"], "text": "Is he honest?"}]))
+    >>> docs, report = read_semeval2021(p)
+    >>> docs[0].labels, dict(report.dropped_labels)
+    ((frozenset({'doubt'}),), {'Smears': 1})
     """
     path = Path(path)
     text = _read_text(path).removeprefix("\ufeff")
@@ -574,18 +594,69 @@ def documents_from_dataset(ds: Any) -> tuple[list[LabelledDocument], CorpusRepor
     return _documents_from_records(rows())
 
 
-def load_documents(examples: Any) -> tuple[list[LabelledDocument], CorpusReport]:
-    """Whatever :func:`propdetect.train` accepts -> labelled documents.
+def load_documents(source: Any, format: str | None = None, *,  # noqa: A002 -- the word users know
+                   labels: str | os.PathLike[str] | None = None,
+                   skip_bad_spans: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read labelled sentences from a file, a folder or a Python object.
 
-    A sequence of :class:`LabelledDocument` is used as is; a Hugging Face
-    ``Dataset`` goes through :func:`documents_from_dataset`; any other iterable
-    is taken as mappings (:func:`documents_from_examples`).
+    Parameters
+    ----------
+    source : path, DataFrame, datasets.Dataset or iterable
+        A file, or a folder of PTC articles (with ``labels``); a pandas DataFrame
+        or a Hugging Face ``Dataset`` with ``text`` and ``techniques`` columns (and
+        optionally ``doc_id``); an iterable of dicts with those keys; or
+        :class:`LabelledDocument` objects, returned as they are.
+    format : {"ptc", "jsonl", "csv", "semeval2021"}, optional
+        The format of a path. By default a folder is ``ptc`` and a file is known
+        by its name: ``*.jsonl`` (:func:`read_jsonl`), ``*.csv`` (:func:`read_csv`),
+        ``*.json`` or ``*_task1.txt`` (:func:`read_semeval2021`).
+    labels : path, optional
+        With a PTC folder: its span annotations, one merged file or a folder of
+        per-article files (:func:`read_ptc`).
+    skip_bad_spans : bool, default=False
+        With a PTC folder: skip spans that fall outside their article, and list
+        them in the report, instead of raising.
+
+    Returns
+    -------
+    documents : list of LabelledDocument
+    report : CorpusReport
+        What was read, and the labels dropped (no counterpart among the 14
+        techniques) or spans skipped.
+
+    Raises
+    ------
+    DataError
+        The data cannot be used; the message names the file and line, or the item.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, propdetect
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sentences.csv"
+    >>> _ = p.write_text("doc_id,text,techniques\\na,Traitors!,name calling\\na,It rained.,\\n")
+    >>> docs, report = propdetect.load_documents(p)
+    >>> docs[0].sentences, docs[0].labels
+    (['Traitors!', 'It rained.'], (frozenset({'name_calling_labeling'}), frozenset()))
+    >>> report.lines()
+    ['read 1 documents, 2 sentences']
+    >>> docs, _ = propdetect.load_documents([{"text": "Is he honest?", "techniques": ["Doubt"]}])
+    >>> docs[0].labels
+    (frozenset({'doubt'}),)
     """
-    if _is_hf(examples, "Dataset") or _is_hf(examples, "DatasetDict"):
-        return documents_from_dataset(examples)
-    if isinstance(examples, (str, bytes, os.PathLike)):
-        documents_from_examples(examples)  # raises the explanatory error
-    items = list(examples)
+    if isinstance(source, (str, os.PathLike)):
+        return _load_path(Path(source), format, labels, skip_bad_spans)
+    if format is not None or labels is not None:
+        raise DataError("format= and labels= describe a file or folder; "
+                        f"a {type(source).__name__} is read as it is")
+    if _is_hf(source, "Dataset") or _is_hf(source, "DatasetDict"):
+        return documents_from_dataset(source)
+    from ._frame import frame_records, is_frame
+
+    if is_frame(source):
+        return _documents_from_records(frame_records(source))
+    if isinstance(source, bytes):
+        documents_from_examples(source)  # raises the explanatory error
+    items = list(source)
     if items and all(isinstance(x, LabelledDocument) for x in items):
         report = CorpusReport(documents=len(items), sentences=sum(len(d.spans) for d in items))
         return items, report
@@ -593,6 +664,36 @@ def load_documents(examples: Any) -> tuple[list[LabelledDocument], CorpusReport]
         raise DataError("examples: mix of LabelledDocument and other items; pass one kind")
     return _documents_from_records(
         ((f"examples: item {i}", ex) for i, ex in enumerate(items, start=1)))
+
+
+def _load_path(path: Path, fmt: str | None, labels: str | os.PathLike[str] | None,
+               skip_bad_spans: bool) -> tuple[list[LabelledDocument], CorpusReport]:
+    """:func:`load_documents` of a path: name the format, then :func:`read_source`."""
+    if fmt is None:
+        name = path.name.lower()
+        if path.is_dir():
+            fmt = "ptc"
+        elif name.endswith(".jsonl"):
+            fmt = "jsonl"
+        elif name.endswith(".csv"):
+            fmt = "csv"
+        elif name.endswith((".json", "_task1.txt")):
+            fmt = "semeval2021"
+        elif not path.exists():
+            raise DataError(f"{path}: no such file or folder")
+        else:
+            raise DataError(f"{path}: cannot tell its format from its name; pass format= one of "
+                            f"{', '.join(SOURCE_FORMATS)}")
+    elif fmt not in SOURCE_FORMATS:
+        raise DataError(f"format {fmt!r} is not one of {', '.join(SOURCE_FORMATS)}")
+    if fmt == "ptc":
+        if labels is None:
+            raise DataError(f"{path}: PTC articles need their span annotations: pass labels=FILE_OR_FOLDER")
+        return read_source({"format": "ptc", "articles": str(path), "labels": str(labels),
+                            "skip_bad_spans": skip_bad_spans})
+    if labels is not None:
+        raise DataError(f"labels= goes with a folder of PTC articles, not with {fmt} data")
+    return read_source({"format": fmt, "path": str(path)})
 
 
 #: The data formats a source mapping (``metadata["training_data"]["source"]``, the

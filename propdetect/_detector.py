@@ -371,6 +371,49 @@ class Detector:
         return list(iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size,
                                 max_in_flight=None))
 
+    def iter_detect(self, texts: Iterable[str], n_jobs: int | None = None,
+                    batch_size: int = 32) -> Iterable[Analysis]:
+        """The lazy :meth:`detect_many`, for inputs that do not fit in memory.
+
+        ``texts`` is read a bounded window at a time (8 batches per worker, at
+        most 16 million characters), and each :class:`Analysis` is yielded, in
+        input order, as soon as it is done: memory stays flat whatever the length
+        of the input, e.g. an endless generator of lines.
+
+        Parameters
+        ----------
+        texts : iterable of str
+            Consumed lazily; a single ``str`` is refused (use :meth:`detect`).
+        n_jobs : int, optional
+            Parallel workers, as for :meth:`detect_many`.
+        batch_size : int, default=32
+            Texts per task sent to a worker.
+
+        Yields
+        ------
+        Analysis
+            One per text, in input order; the same as :meth:`detect` would give.
+
+        Raises
+        ------
+        TypeError
+            If ``texts`` is a single string (at once), or when an item that is
+            not a ``str`` is reached.
+
+        Examples
+        --------
+        >>> det = Detector.load()
+        >>> lines = (f"Sentence number {i}. And another." for i in range(10**9))  # endless, lazily
+        >>> analyses = det.iter_detect(lines)
+        >>> [len(next(analyses).sentences) for _ in range(3)]
+        [2, 2, 2]
+        """
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("iter_detect() takes an iterable of texts; for one text use detect()")
+        from ._stream import iter_detect
+
+        return iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size)
+
 
 def _detect_batch(digest: str, blob: np.ndarray | None, texts: Sequence[str],
                   capture_errors: bool = False) -> list[Any]:

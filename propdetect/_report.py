@@ -1,14 +1,17 @@
-"""Renderers: analyses -> readable text and JSON Lines records."""
+"""Renderers: analyses -> readable text, JSON Lines records and CSV rows."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ._frame import COLUMNS, sentence_rows
 from ._results import Analysis, Sentence
 
-__all__ = ["render_text", "jsonl_record", "summary_line"]
+__all__ = ["render_text", "jsonl_record", "summary_line", "csv_header", "csv_rows"]
 
 
 def _short(text: str, width: int = 160) -> str:
@@ -64,3 +67,34 @@ def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | Non
         for s in analysis.sentences
     ]
     return json.dumps(rec, ensure_ascii=False)
+
+
+def _csv_line(fields: Iterable[Any]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    return buf.getvalue()[:-1]
+
+
+def csv_header(techniques: Sequence[str]) -> str:
+    """The CSV header: the columns of :func:`propdetect.to_frame`."""
+    return _csv_line([*COLUMNS, *techniques])
+
+
+def csv_rows(source: str, analysis: Analysis, techniques: Sequence[str]) -> Iterator[str]:
+    """One CSV line per sentence, in the columns of :func:`csv_header`.
+
+    ``techniques`` are ``;``-separated ids (as :func:`propdetect.read_csv` reads
+    them); scores are rounded to 6 decimals, as in JSON Lines.
+
+    Examples
+    --------
+    >>> from propdetect import Analysis, Sentence
+    >>> s = Sentence("Traitors, all!", 4, 18, ("name_calling_labeling",), {"name_calling_labeling": 0.91234567})
+    >>> print(csv_header(["name_calling_labeling"]))
+    source,start,end,text,techniques,name_calling_labeling
+    >>> print(*csv_rows("doc.txt", Analysis((s,)), ["name_calling_labeling"]))
+    doc.txt,4,18,"Traitors, all!",name_calling_labeling,0.912346
+    """
+    for src, start, end, text, found, *scores in sentence_rows(analysis, source, techniques):
+        yield _csv_line([src, start, end, text, ";".join(found),
+                         *("" if v != v else round(v, 6) for v in scores)])  # v != v: NaN

@@ -272,3 +272,21 @@ class Analysis:
     def from_dict(cls, data: Mapping[str, Any]) -> Analysis:
         """Rebuild an analysis from :meth:`to_dict` output."""
         return cls(tuple(Sentence.from_dict(s) for s in data["sentences"]))
+
+    def to_frame(self, source: Any = 0) -> Any:
+        """Return a pandas DataFrame with one row per sentence (needs pandas).
+
+        The columns of :func:`propdetect.to_frame`: ``source`` (here ``source``),
+        ``start``, ``end``, ``text``, ``techniques``, then one probability column
+        per technique.
+
+        Examples
+        --------
+        >>> import propdetect
+        >>> df = propdetect.detect("Rain. Sun.").to_frame()
+        >>> df[["source", "start", "end", "text"]].values.tolist()
+        [[0, 0, 5, 'Rain.'], [0, 6, 10, 'Sun.']]
+        """
+        from ._frame import to_frame
+
+        return to_frame([self], [source])

@@ -460,13 +460,14 @@ def train(examples: Any, config: TrainingConfig | Mapping[str, Any] | None = Non
 
     Parameters
     ----------
-    examples : iterable of dict, datasets.Dataset, or sequence of LabelledDocument
-        Dicts (or dataset rows) with ``text`` (one sentence) and ``techniques`` (a
-        list of ids or any name the taxonomy resolves, ``[]`` for none); an
-        optional ``doc_id`` (or ``id``) groups the sentences of one article into a
-        document, in order, so that context features and document-grouped
-        cross-validation work. Readers such as
-        :func:`propdetect._corpus.read_ptc` give LabelledDocuments.
+    examples : iterable of dict, pandas.DataFrame, datasets.Dataset, path, or sequence of LabelledDocument
+        Dicts (or DataFrame or dataset rows) with ``text`` (one sentence) and
+        ``techniques`` (a list of ids or any name the taxonomy resolves, ``[]`` for
+        none); an optional ``doc_id`` (or ``id``) groups the sentences of one
+        article into a document, in order, so that context features and
+        document-grouped cross-validation work. Anything
+        :func:`propdetect.load_documents` reads (a ``.jsonl`` or ``.csv`` file,
+        ...), and the LabelledDocuments it returns, work too.
     config : TrainingConfig or dict, optional
         Training options (:class:`~propdetect._config.TrainingConfig` fields);
         the same data, config and seed give identical predictions.

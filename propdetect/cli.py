@@ -95,7 +95,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     """
     import os
 
-    from ._report import jsonl_record, render_text
+    from ._report import csv_header, csv_rows, jsonl_record, render_text
     from ._stream import Document, InputError, Summary, analyze_records, iter_records
 
     encoding, jobs = _analyze_options(args)
@@ -108,6 +108,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
     html_docs: list[tuple[str, str, object]] = []  # --format html is one page for the whole run
     try:
+        if args.format == "csv":
+            _write_line(out, csv_header(det.techniques))
         results = analyze_records(det, records, n_jobs=jobs, batch_size=args.batch_size,
                                   text_of=lambda r: r.text if isinstance(r, Document) else None,
                                   capture_errors=True)
@@ -128,6 +130,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     html_docs.append((rec.label, rec.text, result))
                 elif args.format == "jsonl":
                     _write_line(out, jsonl_record(rec.source, result, rec.output_fields()))
+                elif args.format == "csv":
+                    for line in csv_rows(rec.label, result, det.techniques):
+                        _write_line(out, line)
                 else:
                     _write_line(out, render_text(rec.label, result))
             if bar is not None:
@@ -276,12 +281,39 @@ def cmd_techniques(args: argparse.Namespace) -> int:
 
 
 # -- parser ----------------------------------------------------------------------
+def version_text() -> str:
+    """``propdetect X.Y.Z (bundled model NAME)``, from the bundled model's
+    ``metadata.json`` alone: the weights are not read."""
+    from ._detector import bundled_model_path
+
+    try:
+        meta = json.loads((bundled_model_path() / "metadata.json").read_text(encoding="utf-8"))
+        model = meta.get("model_version") or meta.get("name") or "unnamed"
+    except (OSError, ValueError, AttributeError):
+        model = "missing: reinstall propdetect"
+    return f"propdetect {__version__} (bundled model {model})"
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's ``version`` action, but the text is read only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="propdetect",
         description="Find propaganda techniques in news text, sentence by sentence.",
     )
-    parser.add_argument("--version", action="version", version=f"propdetect {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the versions of propdetect and of the bundled model, then exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -293,8 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text files (one document each), *.jsonl files (one document per line), directories "
                         "(their *.txt and *.jsonl files, in name order); none or '-' reads stdin")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
-    p.add_argument("--format", choices=("text", "jsonl", "html"), default="text",
+    p.add_argument("--format", choices=("text", "jsonl", "csv", "html"), default="text",
                    help="text: flagged sentences and a summary (default); jsonl: one JSON object per document; "
+                        "csv: one row per sentence (source, start, end, text, techniques, a score per technique; "
+                        "errors on stderr only); "
                         "html: one self-contained page for all documents (use with -o report.html)")
     p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
     p.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
