@@ -33,7 +33,8 @@ __all__ = ["SentenceClassifier"]
 #: The TrainingConfig fields that are parameters of the estimator. The others
 #: (``evidence_top``: how many evidence words ``detect`` reports) keep their defaults.
 _CONFIG_PARAMS = ("C_grid", "class_weight", "min_df", "ngram_max", "max_features", "char_ngrams",
-                  "char_min_df", "char_max_features", "dense_features", "cv_folds", "seed")
+                  "char_min_df", "char_max_features", "dense_features", "vectors", "vector_weight",
+                  "technique_vectors", "binary_head", "threshold_shrinkage", "cv_folds", "seed")
 
 # The state key that holds the model, as the bytes of its pickle-free form, in a pickle.
 _MODEL_STATE = "_detector_npz"
@@ -52,7 +53,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C_grid : float or tuple of float, default=(0.25, 1.0, 4.0)
+    C_grid : float or tuple of float, default=(0.5, 2.0, 8.0)
         Inverse regularisation strength of the logistic regressions. A tuple is
         a grid: each technique keeps the value with the best out-of-fold F1. A
         single value fixes it, e.g. to tune it with ``GridSearchCV``.
@@ -64,14 +65,27 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         Longest word n-gram.
     max_features : int or None, default=200000
         Keep at most this many word n-grams.
-    char_ngrams : (int, int) or None, default=None
-        Lengths of character n-grams inside words (the bundled model uses (3, 5)).
+    char_ngrams : (int, int) or None, default=(3, 5)
+        Lengths of character n-grams inside words.
     char_min_df : int, default=3
         Frequency cut-off of the character n-grams.
     char_max_features : int or None, default=150000
         Cap of the character n-grams.
     dense_features : bool, default=True
         Use the shape and context features (length, punctuation, capitals, ...).
+    vectors : str or None, default="glove-6b-50d"
+        Pretrained word vectors for sentence-vector features (the ones shipped
+        with propdetect, a path to your own ``.npz``, or ``None``).
+    vector_weight : float, default=1.0
+        Weight of the sentence vectors relative to the n-grams.
+    technique_vectors : {"cv", "always", "never"}, default="cv"
+        Whether the technique heads see the sentence vectors too ("cv": chosen
+        per technique by cross-validation).
+    binary_head : bool, default=True
+        A dedicated "any technique" head decides which sentences are flagged.
+    threshold_shrinkage : float or tuple of float, default=(0, 0.25, 0.5, 0.75, 1)
+        Candidate pulls of the per-technique thresholds toward a shared one,
+        chosen by cross-fitted CV.
     cv_folds : int, default=5
         Folds of the internal, document-grouped cross-validation that chooses C
         and fits calibration and thresholds.
@@ -117,12 +131,15 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
     (1, 14)
     """
 
-    def __init__(self, C_grid: float | tuple[float, ...] = (0.25, 1.0, 4.0),  # noqa: N803 -- TrainingConfig's name
+    def __init__(self, C_grid: float | tuple[float, ...] = (0.5, 2.0, 8.0),  # noqa: N803 -- TrainingConfig's name
                  class_weight: str | None = "balanced", min_df: int = 2, ngram_max: int = 2,
-                 max_features: int | None = 200_000, char_ngrams: tuple[int, int] | None = None,
+                 max_features: int | None = 200_000, char_ngrams: tuple[int, int] | None = (3, 5),
                  char_min_df: int = 3, char_max_features: int | None = 150_000,
-                 dense_features: bool = True, cv_folds: int = 5, seed: int = 0,
-                 n_jobs: int | None = None) -> None:
+                 dense_features: bool = True, vectors: str | None = "glove-6b-50d",
+                 vector_weight: float = 1.0, technique_vectors: str = "cv",
+                 binary_head: bool = True,
+                 threshold_shrinkage: float | tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0),
+                 cv_folds: int = 5, seed: int = 0, n_jobs: int | None = None) -> None:
         self.C_grid = C_grid
         self.class_weight = class_weight
         self.min_df = min_df
@@ -132,6 +149,11 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.char_min_df = char_min_df
         self.char_max_features = char_max_features
         self.dense_features = dense_features
+        self.vectors = vectors
+        self.vector_weight = vector_weight
+        self.technique_vectors = technique_vectors
+        self.binary_head = binary_head
+        self.threshold_shrinkage = threshold_shrinkage
         self.cv_folds = cv_folds
         self.seed = seed
         self.n_jobs = n_jobs
@@ -178,6 +200,8 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         params["C_grid"] = tuple(c) if isinstance(c, Iterable) else (c,)
         if params["char_ngrams"] is not None:
             params["char_ngrams"] = tuple(params["char_ngrams"])
+        t = params["threshold_shrinkage"]
+        params["threshold_shrinkage"] = tuple(t) if isinstance(t, Iterable) else (t,)
         return TrainingConfig(**params)
 
     # -- fitting -----------------------------------------------------------------------
@@ -251,16 +275,25 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
             Columns in the order of ``classes_``. Each row is what
             :meth:`Detector.detect` gives the sentence as a one-sentence text.
         """
+        return self._proba(X)[0]
+
+    def _proba(self, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Technique probabilities and, with an "any technique" head, the
+        propaganda probability of each sentence, scored alone."""
         check_is_fitted(self)
         texts = _texts(X)
         det: Detector = self.detector_
         proba = np.zeros((len(texts), len(det.techniques)))
+        p_any = np.zeros(len(texts)) if det.propaganda_threshold is not None else None
         for i, text in enumerate(texts):
             # The sentence training would have seen: surrounding whitespace removed.
             bounds = _stripped_bounds(text)
             sentence = text[bounds[0]:bounds[1]] if bounds else text
-            proba[i] = det.predict_proba_doc([sentence])[0]
-        return proba
+            p, pa, _ = det._score_block([sentence], None, 0)
+            proba[i] = p[0]
+            if p_any is not None and pa is not None:
+                p_any[i] = pa[0]
+        return proba, p_any
 
     def predict(self, X: Any) -> np.ndarray:
         """The techniques found in each sentence, as an indicator matrix.
@@ -268,12 +301,13 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray of int of shape (n_samples, n_classes)
-            1 where the probability reaches the model's threshold for that
-            technique (as in :meth:`Detector.detect`), columns as ``classes_``.
+            The model's decisions, as in :meth:`Detector.detect`: with an "any
+            technique" head, a sentence whose propaganda probability reaches its
+            threshold names each technique that reaches its own threshold and at
+            least the most likely one; columns as ``classes_``.
         """
-        proba = self.predict_proba(X)
-        thresholds = np.array([self.detector_.thresholds[t] for t in self.classes_])
-        return (proba >= thresholds).astype(np.int64)
+        proba, p_any = self._proba(X)
+        return self.detector_._heads.decide(proba, p_any).astype(np.int64)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Micro-averaged F1 of :meth:`predict` against ``y``.

@@ -20,9 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["COLUMNS", "to_frame", "sentence_rows", "score_columns", "is_frame", "frame_records"]
 
-#: The columns before the scores: where the sentence is and what was found in it.
+#: The columns before the scores: where the sentence is, what was found in it and
+#: its propaganda probability (empty for models without an "any technique" head).
 #: One probability column per technique (named by its id) follows them.
-COLUMNS = ("source", "start", "end", "text", "techniques")
+COLUMNS = ("source", "start", "end", "text", "techniques", "propaganda_score")
 
 PANDAS_HINT = "pip install 'propdetect[pandas]'"
 
@@ -54,7 +55,8 @@ def score_columns(analyses: Iterable[Analysis]) -> list[str]:
 
 
 def sentence_rows(analysis: Analysis, source: Any, techniques: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    """One row per sentence: ``source, start, end, text, techniques``, then the
+    """One row per sentence: ``source, start, end, text, techniques,
+    propaganda_score`` (NaN when the model has no "any technique" head), then the
     score of each of ``techniques`` (NaN where the analysis has none).
 
     Examples
@@ -62,12 +64,13 @@ def sentence_rows(analysis: Analysis, source: Any, techniques: Sequence[str]) ->
     >>> from propdetect import Analysis, Sentence
     >>> a = Analysis((Sentence("Traitors!", 0, 9, ("name_calling_labeling",), {"name_calling_labeling": 0.9}),))
     >>> list(sentence_rows(a, "doc.txt", ["name_calling_labeling", "doubt"]))
-    [('doc.txt', 0, 9, 'Traitors!', ('name_calling_labeling',), 0.9, nan)]
+    [('doc.txt', 0, 9, 'Traitors!', ('name_calling_labeling',), nan, 0.9, nan)]
     """
     nan = math.nan
     for s in analysis.sentences:
         scores = s.scores
         yield (source, s.start, s.end, s.text, s.techniques,
+               nan if s.propaganda_score is None else s.propaganda_score,
                *[scores[t] if t in scores else nan for t in techniques])
 
 
@@ -86,8 +89,9 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
     pandas.DataFrame
         Columns ``source`` (the name, or the position of the analysis), ``start``
         and ``end`` (offsets into that analysis's text), ``text`` (the sentence),
-        ``techniques`` (a list of the technique ids found), then one column of
-        probabilities per technique the model scores, named by its id.
+        ``techniques`` (a list of the technique ids found), ``propaganda_score``
+        (the probability that the sentence uses any technique), then one column
+        of probabilities per technique the model scores, named by its id.
 
     Raises
     ------
@@ -106,7 +110,7 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
     0      a      0   45  They are very cruel, they don't spare anyone.
     1      b      0    5                                          Rain.
     2      b      6   10                                           Sun.
-    >>> list(df.columns[5:]) == list(propdetect.TECHNIQUE_IDS)
+    >>> list(df.columns[6:]) == list(propdetect.TECHNIQUE_IDS)
     True
     """
     pd = _pandas()
@@ -126,7 +130,8 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
     rows = [(*row[:4], list(row[4]), *row[5:])  # techniques as a list, as in to_dict()
             for a, name in zip(analyses, names) for row in sentence_rows(a, name, techniques)]
     df = pd.DataFrame.from_records(rows, columns=[*COLUMNS, *techniques])
-    return df.astype({"start": "int64", "end": "int64", **{t: "float64" for t in techniques}})
+    return df.astype({"start": "int64", "end": "int64", "propaganda_score": "float64",
+                      **{t: "float64" for t in techniques}})
 
 
 # -- labelled data in ------------------------------------------------------------------

@@ -91,9 +91,9 @@ def csv_rows(source: str, analysis: Analysis, techniques: Sequence[str]) -> Iter
     >>> from propdetect import Analysis, Sentence
     >>> s = Sentence("Traitors, all!", 4, 18, ("name_calling_labeling",), {"name_calling_labeling": 0.91234567})
     >>> print(csv_header(["name_calling_labeling"]))
-    source,start,end,text,techniques,name_calling_labeling
+    source,start,end,text,techniques,propaganda_score,name_calling_labeling
     >>> print(*csv_rows("doc.txt", Analysis((s,)), ["name_calling_labeling"]))
-    doc.txt,4,18,"Traitors, all!",name_calling_labeling,0.912346
+    doc.txt,4,18,"Traitors, all!",name_calling_labeling,,0.912346
     """
     for src, start, end, text, found, *scores in sentence_rows(analysis, source, techniques):
         yield _csv_line([src, start, end, text, ";".join(found),

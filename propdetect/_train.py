@@ -108,29 +108,36 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return a, b
 
 
-def _fit_technique(X: Any, y: np.ndarray, folds: np.ndarray, n_folds: int,
+def _fit_technique(Xs: Sequence[Any], y: np.ndarray, folds: np.ndarray, n_folds: int,
                    config: TrainingConfig) -> dict[str, Any]:
-    """Choose C by grouped CV, calibrate and threshold on out-of-fold scores, refit."""
+    """Choose the feature set (one of ``Xs``) and C by grouped CV, calibrate and
+    threshold on out-of-fold scores, refit.
+
+    ``Xs`` holds the candidate feature matrices (with and without the sentence
+    vectors); each is tried with every C of the grid, and the pair with the best
+    out-of-fold F1 is kept (the first on ties).
+    """
     n = len(y)
-    best: tuple[float, float, np.ndarray] = (-1.0, config.C_grid[0], np.zeros(n))
-    for C in config.C_grid:
-        z = np.zeros(n)
-        for f in range(n_folds):
-            tr, te = folds != f, folds == f
-            if y[tr].min() == y[tr].max():  # a fold with no positive (or no negative)
-                z[te] = -10.0 if y[tr].max() == 0 else 10.0
-                continue
-            z[te] = _fit_lr(X[tr], y[tr], C, config).decision_function(X[te])
-        f1 = best_threshold(z, y)[1]
-        if f1 > best[0]:
-            best = (f1, C, z)
-    _, C, z = best
+    best: tuple[float, int, float, np.ndarray] = (-1.0, 0, config.C_grid[0], np.zeros(n))
+    for v, X in enumerate(Xs):
+        for C in config.C_grid:
+            z = np.zeros(n)
+            for f in range(n_folds):
+                tr, te = folds != f, folds == f
+                if y[tr].min() == y[tr].max():  # a fold with no positive (or no negative)
+                    z[te] = -10.0 if y[tr].max() == 0 else 10.0
+                    continue
+                z[te] = _fit_lr(X[tr], y[tr], C, config).decision_function(X[te])
+            f1 = best_threshold(z, y)[1]
+            if f1 > best[0]:
+                best = (f1, v, C, z)
+    _, v, C, z = best
     a, b = _platt(z, y)
     p = _sigmoid(a * z + b)
     thr, f1_cal = best_threshold(p, y)
-    clf = _fit_lr(X, y, C, config)
+    clf = _fit_lr(Xs[v], y, C, config)
     return {"coef": clf.coef_[0], "intercept": float(clf.intercept_[0]), "a": a, "b": b,
-            "threshold": thr, "f1": f1_cal, "oof": p, "C": C}
+            "threshold": thr, "f1": f1_cal, "oof": p, "C": C, "variant": v}
 
 
 def _add_cues(X: Any, docs: Sequence[LabelledDocument], folds: np.ndarray,
@@ -326,7 +333,20 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     X.sort_indices()  # read-only (memory-mapped) copies in workers must not need sorting
     from joblib import Parallel, delayed
 
-    jobs = (delayed(_fit_technique)(X, y, folds, n_folds, config) for y in heads)
+    # Whether a technique head sees the sentence vectors is chosen per head by CV
+    # (technique_vectors="cv"): the frequent techniques gain from them, the rare
+    # ones overfit their 150 dense columns. The "any technique" head always has them.
+    keep = np.ones(X.shape[1], dtype=bool)
+    if vectors is not None:
+        at = len(featurizer.vocabulary_) + len(DENSE_FEATURES)
+        keep[at : at + vectors.n_features] = False
+    Xt = X[:, np.flatnonzero(keep)] if not keep.all() else X
+    Xt.sort_indices()
+    tech_Xs = {"cv": [X, Xt], "always": [X], "never": [Xt]}[config.technique_vectors]
+    if keep.all():
+        tech_Xs = [X]
+    jobs = (delayed(_fit_technique)(tech_Xs if k < K else [X], y, folds, n_folds, config)
+            for k, y in enumerate(heads))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     H = len(heads)
     coef = np.zeros((X.shape[1], H), dtype=np.float32)
@@ -335,14 +355,21 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     calib_b = np.zeros(H)
     oof = np.zeros((n_sent, H))
     chosen_C: dict[str, float] = {}
+    with_vectors: dict[str, bool] = {}
     for k, (label, r) in enumerate(zip(labels, results)):
-        coef[:, k] = r["coef"]
+        Xk = (tech_Xs if k < K else [X])[r["variant"]]
+        if Xk is X:
+            coef[:, k] = r["coef"]
+        else:
+            coef[keep, k] = r["coef"]
+        with_vectors[label] = Xk is X and vectors is not None
         intercept[k] = r["intercept"]
         calib_a[k], calib_b[k] = r["a"], r["b"]
         oof[:, k] = r["oof"]
         chosen_C[label] = r["C"]
         say(f"[{k + 1}/{H}] {label}: {int(heads[k].sum())} positive sentences, C={r['C']:g}, "
-            f"out-of-fold F1={r['f1']:.3f}")
+            + ("with sentence vectors, " if with_vectors[label] else "")
+            + f"out-of-fold F1={r['f1']:.3f}")
     P = oof[:, :K]
     p_any = oof[:, K] if use_any else None
 
@@ -403,6 +430,7 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         "heads": {"any_technique": use_any, "token_model": token is not None,
                   "evidence": "token model" if token is not None else "sentence model"},
         "chosen_C": chosen_C,
+        "sentence_vectors_used_by": [t for t, used in with_vectors.items() if used],
         "decision": {"shrinkage": best["shrinkage"], "candidates": rules,
                      "any_threshold": any_thr},
         "dense_features": list(DENSE_FEATURES),

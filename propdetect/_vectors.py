@@ -52,7 +52,7 @@ class WordVectors:
     --------
     >>> wv = WordVectors(["evil", "regime"], np.array([[1.0, 0.0], [0.0, 1.0]]))
     >>> wv.pool([["evil", "regime", "unknown"], []]).round(2).tolist()
-    [[0.5, 0.5, 1.0, 1.0, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
+    [[0.5, 0.5, 1.0, 1.0, 0.34, 0.66], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
     """
 
     def __init__(self, words: Sequence[str], matrix: np.ndarray, name: str = "custom") -> None:
