@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +29,97 @@ class CliError(Exception):
 
 def _err(msg: str) -> None:
     print(f"propdetect: {msg}", file=sys.stderr)
+
+
+# -- outputs that would destroy something ------------------------------------------
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """``(device, inode)`` of an existing file (symlinks followed), else None."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _check_not_an_input(option: str, output: str | None,
+                        inputs: Iterable[tuple[str, Callable[[Path], bool]]]) -> None:
+    """Refuse an output file that is one of the inputs, before anything is opened.
+
+    ``inputs`` are ``(name, member)`` pairs: a file is compared by device and inode
+    (so a symlink or a hard link to it counts), and a folder stands for its files
+    that ``member`` accepts; an output that does not exist yet but would be
+    created in an input folder as one of its members is refused too (it would be
+    read while it is written).
+    """
+    if output is None or output == "-":
+        return
+    out = Path(output)
+    out_id = _file_id(out)
+    for name, member in inputs:
+        if not name or name == "-":
+            continue
+        path = Path(name)
+        try:
+            is_dir = path.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            if out_id is not None and out_id == _file_id(path):
+                raise CliError(f"{option} {output} is the input {name}: writing there would destroy it; "
+                               "write the results to another file")
+            continue
+        if out_id is None:
+            parent = out.parent if str(out.parent) else Path(".")
+            if _file_id(parent) == _file_id(path) and member(out):
+                raise CliError(f"{option} {output} would become an input of the folder {name} while it is "
+                               "written; write the results outside that folder or under another name")
+            continue
+        try:
+            members = [q for q in path.iterdir() if member(q)]
+        except OSError:
+            continue
+        for q in members:
+            if _file_id(q) == out_id:
+                raise CliError(f"{option} {output} is the input {q}: writing there would destroy it; "
+                               "write the results to another file")
+
+
+def _existing(path: Path) -> bool:
+    """Member test for folders read whole (data, models): every file there, but not a
+    new one (those commands write their output after reading their inputs)."""
+    return path.exists()
+
+
+def _check_model_out(out: str, force: bool) -> None:
+    """Refuse a ``train --out`` that would overwrite a file or a folder's other files,
+    and one that cannot be created, before any data is read."""
+    from ._persist import MODEL_FILES
+
+    path = Path(out)
+    try:
+        if path.is_dir():
+            names = sorted(q.name for q in path.iterdir())
+            if not names:
+                return
+            if set(names) == MODEL_FILES:
+                if force:
+                    return
+                raise CliError(f"--out {out} holds a model already: pass --force to replace it, "
+                               "or give a new folder")
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            raise CliError(f"--out {out} is a folder that holds other files ({shown}): give a new or "
+                           "empty folder (--force replaces only a folder that holds a model)")
+        if path.exists() or path.is_symlink():
+            raise CliError(f"--out {out} is a file, not a model folder: give a new folder")
+        parent = path.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot check it ({exc.strerror or exc})") from None
+    if not parent.is_dir():
+        raise CliError(f"--out {out}: {parent} is a file, not a folder; give another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"--out {out}: cannot create it in {parent} (permission denied); give another path")
 
 
 # -- analyze ---------------------------------------------------------------------
@@ -87,18 +179,30 @@ def _analyze_options(args: argparse.Namespace) -> tuple[str, int]:
         raise CliError(f"--encoding: {exc}") from None
 
 
+def _check_analyze_output(args: argparse.Namespace) -> None:
+    """``-o`` must not be an input (a file, a file of an input folder, the model)."""
+    from ._stream import STDIN
+
+    wanted = {"auto": (".txt", ".jsonl"), "text": (".txt",), "jsonl": (".jsonl",)}[args.input_format]
+
+    def member(path: Path) -> bool:
+        return path.suffix.lower() in wanted
+
+    inputs = [(name, member) for name in (args.files or [STDIN])]
+    _check_not_an_input("-o", args.output, [*inputs, (args.model or "", _existing)])
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Stream every input through the detector; one output record per input document.
 
     Exit status 1 when any input became an error record (all others are still
     written), 0 otherwise.
     """
-    import os
-
     from ._report import csv_header, csv_rows, jsonl_record, render_text
     from ._stream import Document, InputError, Summary, analyze_records, iter_records
 
     encoding, jobs = _analyze_options(args)
+    _check_analyze_output(args)
     det = _load_detector(args.model)
     records = iter_records(args.files or ["-"], input_format=args.input_format,
                            text_field=args.text_field, encoding=encoding, errors=args.errors)
@@ -220,8 +324,10 @@ def _read_config(spec: str | None):  # noqa: ANN202
 def cmd_train(args: argparse.Namespace) -> int:
     import time
 
+    from ._persist import ModelFormatError
     from ._train import fit_detector
 
+    _check_model_out(args.out, args.force)
     cfg = _read_config(args.config)
     docs, source = _read_docs(args)
     t0 = time.perf_counter()
@@ -236,14 +342,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         path = det.save(args.out)
     except OSError as exc:
         raise CliError(f"{args.out}: cannot write the model ({exc.strerror or exc})") from None
+    except ModelFormatError as exc:  # the folder changed while training ran
+        raise CliError(f"cannot write the model: {exc}") from None
     _err(f"model written to {path} in {time.perf_counter() - t0:.1f}s; use it with --model {path}")
     return EXIT_OK
 
 
 # -- evaluate --------------------------------------------------------------------
+def _data_inputs(args: argparse.Namespace) -> list[tuple[str, Callable[[Path], bool]]]:
+    """Every file or folder the data and model options name (a folder: all its files)."""
+    keys = ("articles", "labels", "jsonl", "csv", "semeval2021")
+    names = [getattr(args, p + k, None) for p in ("", "baseline_train_") for k in keys]
+    return [(n, _existing) for n in (*names, getattr(args, "model", None)) if n]
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ._evaluate import evaluate, model_training_docs, render_markdown, render_text
 
+    _check_not_an_input("-o", args.output, _data_inputs(args))
     docs, _ = _read_docs(args)  # data errors first: they do not depend on the model
     det = _load_detector(args.model)
     train_docs, note = None, "not trained (--no-baselines)"
@@ -366,7 +482,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on labelled data",
                        description=f"Train a model on labelled data: {_DATA_HELP}. Progress goes to stderr.")
     add_data_args(p)
-    p.add_argument("--out", required=True, metavar="PATH", help="model folder to write")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="model folder to write: a new or empty folder (checked before any work)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the model in --out if it holds one (never a folder with other files)")
     p.add_argument("--config", metavar="JSON",
                    help="training config: a JSON file, or an inline JSON object, of TrainingConfig fields")
     p.add_argument("--name", default="custom", help="model name recorded in its metadata")

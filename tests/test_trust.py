@@ -1,0 +1,176 @@
+"""Issue 12, trust: nothing lost, no traceback. Outputs that would destroy an input
+are refused before any work; data errors are never silent."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from propdetect.cli import EXIT_OK, EXIT_USAGE, main
+
+LOUD = "These traitors and thugs are destroying our great nation!"
+CALM = "The council meets on Tuesday at the town hall."
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_detector, tmp_path_factory) -> str:
+    return str(tiny_detector.save(tmp_path_factory.mktemp("model") / "tiny"))
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _one_line_usage_error(status: int, err: str, *words: str) -> None:
+    assert status == EXIT_USAGE
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for w in words:
+        assert w in err
+
+
+# -- 1. outputs that are inputs ------------------------------------------------------
+@pytest.mark.parametrize("how", ["same path", "other spelling", "symlink", "hard link"])
+def test_analyze_refuses_an_output_that_is_an_input(how, tmp_path, capsys, monkeypatch, tiny_model):
+    article = tmp_path / "a.txt"
+    article.write_text(f"{LOUD}\n{CALM}\n", encoding="utf-8")
+    other = tmp_path / "other.txt"
+    other.write_text(CALM, encoding="utf-8")
+    if how == "same path":
+        out = str(article)
+    elif how == "other spelling":
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "sub").mkdir()
+        out = "sub/../a.txt"
+    elif how == "symlink":
+        if not hasattr(os, "symlink"):
+            pytest.skip("no symlinks here")
+        os.symlink(article, tmp_path / "link.txt")
+        out = str(tmp_path / "link.txt")
+    else:
+        os.link(article, tmp_path / "hard.txt")
+        out = str(tmp_path / "hard.txt")
+    before = article.read_bytes()
+    status, stdout, err = run(capsys, "analyze", "--model", tiny_model, str(other), str(article), "-o", out)
+    _one_line_usage_error(status, err, "-o", "is the input", "another file")
+    assert article.read_bytes() == before and stdout == ""
+
+
+def test_analyze_refuses_an_output_inside_an_input_folder(tmp_path, capsys, tiny_model):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text(LOUD, encoding="utf-8")
+    before = (folder / "a.txt").read_bytes()
+    status, _, err = run(capsys, "analyze", "--model", tiny_model, str(folder), "-o", str(folder / "a.txt"))
+    _one_line_usage_error(status, err, "is the input")
+    assert (folder / "a.txt").read_bytes() == before
+    # a new *.txt there would be read as an input while it is written
+    status, _, err = run(capsys, "analyze", "--model", tiny_model, str(folder), "-o", str(folder / "new.txt"))
+    _one_line_usage_error(status, err, "would become an input")
+    assert not (folder / "new.txt").exists()
+    # ... but an HTML report beside the articles is fine
+    status, _, _ = run(capsys, "analyze", "--model", tiny_model, "--format", "html", str(folder),
+                       "-o", str(folder / "report.html"))
+    assert status == EXIT_OK and (folder / "report.html").stat().st_size > 0
+
+
+def test_analyze_refuses_to_write_over_the_model(tmp_path, capsys, tiny_detector):
+    model = tiny_detector.save(tmp_path / "m")
+    (tmp_path / "a.txt").write_text(LOUD, encoding="utf-8")
+    before = (model / "weights.npz").read_bytes()
+    status, _, err = run(capsys, "analyze", "--model", str(model), str(tmp_path / "a.txt"),
+                         "-o", str(model / "weights.npz"))
+    _one_line_usage_error(status, err, "is the input")
+    assert (model / "weights.npz").read_bytes() == before
+
+
+def test_analyze_may_overwrite_a_previous_output(tmp_path, capsys, tiny_model):
+    (tmp_path / "a.txt").write_text(LOUD, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("old results\n", encoding="utf-8")
+    status, _, _ = run(capsys, "analyze", "--model", tiny_model, "--format", "jsonl", str(tmp_path / "a.txt"),
+                       "-o", str(out))
+    assert status == EXIT_OK and "old results" not in out.read_text(encoding="utf-8")
+
+
+def test_evaluate_refuses_an_output_that_is_its_data(tmp_path, capsys, tiny_model):
+    data = tmp_path / "gold.jsonl"
+    data.write_text(json.dumps({"text": LOUD, "techniques": ["loaded language"]}) + "\n", encoding="utf-8")
+    before = data.read_bytes()
+    status, _, err = run(capsys, "evaluate", "--model", tiny_model, "--jsonl", str(data), "--no-baselines",
+                         "-o", str(data))
+    _one_line_usage_error(status, err, "is the input")
+    assert data.read_bytes() == before
+
+
+# -- 1. train --out ------------------------------------------------------------------
+def _train_data(tmp_path) -> str:
+    from tests.conftest import _DOCS
+
+    rows = [{"doc_id": f"d{i}", "text": s, "techniques": sorted(l)} for i, d in enumerate(_DOCS) for s, l in d]
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
+TRAIN = ["--config", '{"min_df": 1, "cv_folds": 3, "C_grid": [4.0]}']
+
+
+def test_train_refuses_a_file_or_a_folder_with_other_files_before_reading_data(tmp_path, capsys, monkeypatch):
+    from propdetect import _corpus
+
+    def never(*args, **kwargs):
+        raise AssertionError("the data was read before --out was checked")
+
+    monkeypatch.setattr(_corpus, "read_source", never)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me", encoding="utf-8")
+    status, _, err = run(capsys, "train", "--jsonl", "whatever.jsonl", "--out", str(a_file))
+    _one_line_usage_error(status, err, "--out", "is a file", "new folder")
+    assert a_file.read_text(encoding="utf-8") == "keep me"
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("keep me too", encoding="utf-8")
+    for extra in ([], ["--force"]):
+        status, _, err = run(capsys, "train", "--jsonl", "whatever.jsonl", "--out", str(folder), *extra)
+        _one_line_usage_error(status, err, "--out", "other files", "thesis.tex")
+    assert (folder / "thesis.tex").read_text(encoding="utf-8") == "keep me too"
+    status, _, err = run(capsys, "train", "--jsonl", "x.jsonl", "--out", str(a_file / "model"))
+    _one_line_usage_error(status, err, "is a file, not a folder")
+
+
+def test_train_replaces_a_model_only_with_force(tmp_path, capsys, tiny_detector):
+    data = _train_data(tmp_path)
+    model = tiny_detector.save(tmp_path / "model")
+    before = (model / "metadata.json").read_bytes()
+    status, _, err = run(capsys, "train", "--jsonl", data, *TRAIN, "--out", str(model))
+    _one_line_usage_error(status, err, "holds a model already", "--force")
+    assert (model / "metadata.json").read_bytes() == before
+    status, _, err = run(capsys, "train", "--jsonl", data, *TRAIN, "--name", "again", "--out", str(model), "--force")
+    assert status == EXIT_OK, err
+    assert json.loads((model / "metadata.json").read_text(encoding="utf-8"))["name"] == "again"
+
+
+def test_train_writes_a_new_or_empty_folder(tmp_path, capsys):
+    data = _train_data(tmp_path)
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "empty", tmp_path / "new" / "deeper"):
+        status, _, err = run(capsys, "train", "--jsonl", data, *TRAIN, "--out", str(out))
+        assert status == EXIT_OK, err
+        assert sorted(p.name for p in out.iterdir()) == ["metadata.json", "vocabulary.txt", "weights.npz"]
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root writes anywhere")
+def test_train_refuses_an_unwritable_place_before_reading_data(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        status, _, err = run(capsys, "train", "--jsonl", "missing.jsonl", "--out", str(locked / "m"))
+        _one_line_usage_error(status, err, "permission denied")
+    finally:
+        locked.chmod(0o700)
