@@ -287,6 +287,8 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
         raise CliError(f"give the labelled data: {_DATA_HELP}")
     if len(chosen) > 1:
         raise CliError(f"give one kind of data, not {' and '.join(opt + c for c in chosen)}")
+    if getattr(args, "skip_bad_rows", False) and not prefix and chosen[0] not in ("jsonl", "csv"):
+        raise CliError(f"--skip-bad-rows goes with --jsonl or --csv data, not {opt}{chosen[0]}")
     if chosen[0] == "articles":
         if not (given["articles"] and given["labels"]):
             raise CliError(f"{opt}articles DIR and {opt}labels PATH go together: give both")
@@ -295,6 +297,8 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
                   "skip_bad_spans": bool(getattr(args, "skip_bad_spans", False))}
     else:
         source = {"format": chosen[0], "path": str(Path(given[chosen[0]]).resolve())}
+        if getattr(args, "skip_bad_rows", False):
+            source["skip_bad_rows"] = True
     try:
         docs, report = read_source(source)
     except DataError as exc:
@@ -478,6 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="SemEval-2021 Task 6 subtask-1 meme file (JSON array of id, labels, text)")
             q.add_argument("--skip-bad-spans", action="store_true",
                            help="skip (and report) spans whose offsets fall outside their article")
+            q.add_argument("--skip-bad-rows", action="store_true",
+                           help="--jsonl, --csv: skip (and report) malformed rows (invalid JSON, too few or "
+                                "too many fields, a missing field, empty text) instead of stopping")
 
     p = sub.add_parser("train", help="train a model on labelled data",
                        description=f"Train a model on labelled data: {_DATA_HELP}. Progress goes to stderr.")

@@ -3,8 +3,11 @@ are refused before any work; data errors are never silent."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -174,3 +177,121 @@ def test_train_refuses_an_unwritable_place_before_reading_data(tmp_path, capsys)
         _one_line_usage_error(status, err, "permission denied")
     finally:
         locked.chmod(0o700)
+
+
+# -- 2. data errors are never silent --------------------------------------------------
+def _csv(tmp_path, body: str):
+    path = tmp_path / "data.csv"
+    path.write_text("doc_id,text,techniques\n" + body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("row, problem", [
+    ("a,It rained.", "2 field(s) but the header has 3"),          # short: the techniques field is missing
+    ("a", "1 field(s) but the header has 3"),
+    ("a,It rained.,,extra", "4 fields but the header has 3"),
+    ("a,,doubt", "non-empty string"),                              # empty text
+    ("a,   ,", "non-empty string"),
+    (",,", "non-empty string"),                                   # a row of empty fields is not a blank line
+])
+def test_csv_bad_row_is_a_data_error_naming_file_and_line(row, problem, tmp_path):
+    from propdetect import DataError, read_csv
+
+    path = _csv(tmp_path, f"a,Traitors!,name calling\n{row}\na,The bridge reopens.,\n")
+    with pytest.raises(DataError, match=re.escape(problem)) as info:
+        read_csv(path)
+    assert str(info.value).startswith(f"{path}:3:")
+    docs, report = read_csv(path, skip_bad_rows=True)
+    assert sum(len(d.spans) for d in docs) == 2 and len(report.skipped_rows) == 1
+    assert report.skipped_rows[0].startswith(f"{path}:3:")
+    assert any(line.startswith("skipped 1 bad row(s)") for line in report.lines())
+
+
+def test_csv_blank_lines_are_not_rows(tmp_path):
+    from propdetect import read_csv
+
+    docs, report = read_csv(_csv(tmp_path, "a,Traitors!,name calling\n\n   \na,It rained.,\n"))
+    assert sum(len(d.spans) for d in docs) == 2 and not report.skipped_rows
+
+
+@pytest.mark.parametrize("line, problem", [
+    ('{"text": "It rained."', "invalid JSON"),
+    ('["It rained.", []]', "expected an object"),
+    ('{"text": "It rained."}', "missing field"),
+    ('{"text": "  ", "techniques": []}', "non-empty string"),
+])
+def test_jsonl_bad_line_is_a_data_error_or_skipped_and_counted(line, problem, tmp_path):
+    from propdetect import DataError, load_documents, read_jsonl
+
+    path = tmp_path / "data.jsonl"
+    good = json.dumps({"text": "Traitors!", "techniques": ["name calling"]})
+    path.write_text(f"{good}\n{line}\n{good}\n", encoding="utf-8")
+    with pytest.raises(DataError, match=problem) as info:
+        read_jsonl(path)
+    assert str(info.value).startswith(f"{path}:2:")
+    for docs, report in (read_jsonl(path, skip_bad_rows=True), load_documents(path, skip_bad_rows=True)):
+        assert len(docs) == 2 and len(report.skipped_rows) == 1
+
+
+def test_skipping_never_hides_an_unknown_label_or_an_all_bad_file(tmp_path):
+    from propdetect import DataError, read_csv
+
+    with pytest.raises(DataError, match="unknown technique label 'telepathy'"):
+        read_csv(_csv(tmp_path, "a,Traitors!,telepathy\n"), skip_bad_rows=True)
+    with pytest.raises(DataError, match="all 2 were skipped"):
+        read_csv(_csv(tmp_path, "a,Traitors!\nb\n"), skip_bad_rows=True)
+
+
+def test_skip_bad_rows_for_python_records(tmp_path):
+    from propdetect import DataError, load_documents
+
+    rows = [{"text": "Traitors!", "techniques": ["name calling"]}, {"text": "", "techniques": []},
+            {"techniques": []}]
+    with pytest.raises(DataError, match="item 2"):
+        load_documents(rows)
+    docs, report = load_documents(rows, skip_bad_rows=True)
+    assert len(docs) == 1 and [m.split(":")[1] for m in report.skipped_rows] == [" item 2", " item 3"]
+
+
+def test_train_cli_stops_on_a_short_csv_row_and_skip_bad_rows_reports_the_count(tmp_path, capsys):
+    from tests.conftest import _DOCS
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(
+        [f"d{i}", s, ";".join(sorted(l))] for i, d in enumerate(_DOCS) for s, l in d)
+    lines = buf.getvalue().splitlines()
+    lines.insert(3, "d0,A row without its techniques field")
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+    status, _, err = run(capsys, "train", "--csv", str(path), *TRAIN, "--out", str(tmp_path / "m"))
+    _one_line_usage_error(status, err, f"{path}:5:", "2 field(s) but the header has 3")
+    assert not (tmp_path / "m").exists()
+    status, _, err = run(capsys, "train", "--csv", str(path), "--skip-bad-rows", *TRAIN, "--out", str(tmp_path / "m"))
+    assert status == EXIT_OK, err
+    assert f"skipped 1 bad row(s) (skip_bad_rows): {path}:5:" in err
+    meta = json.loads((tmp_path / "m" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["training_data"]["source"]["skip_bad_rows"] is True  # so evaluate re-reads the same rows
+
+
+def test_skip_bad_rows_is_refused_for_data_without_rows(tmp_path, capsys):
+    status, _, err = run(capsys, "train", "--articles", str(tmp_path), "--labels", str(tmp_path), "--skip-bad-rows",
+                         "--out", str(tmp_path / "m"))
+    _one_line_usage_error(status, err, "--skip-bad-rows goes with --jsonl or --csv")
+
+
+def test_python_api_warns_about_dropped_labels(tmp_path):
+    import propdetect
+
+    rows = [{"text": "Traitors and thugs run this evil regime!", "techniques": ["name calling", "Smears"]},
+            {"text": "The museum opens at nine.", "techniques": ["Obfuscation, Intentional vagueness, Confusion"]},
+            {"text": "Liars!", "techniques": ["Smears"]}] * 2
+    with pytest.warns(UserWarning, match=r"dropped 6 label\(s\) .*'Obfuscation, Intentional vagueness, "
+                                         r"Confusion' \(2\), 'Smears' \(4\)"):
+        docs, report = propdetect.load_documents(rows)
+    assert report.dropped_labels == {"Smears": 4, "Obfuscation, Intentional vagueness, Confusion": 2}
+    with pytest.warns(UserWarning, match=r"dropped 6 label\(s\)") as caught:
+        propdetect.train(rows, {"min_df": 1, "cv_folds": 2, "C_grid": [1.0]})
+    assert len(caught) == 1 and caught[0].filename == __file__  # once, pointing at the caller
+    with pytest.warns(UserWarning, match=r"dropped 6 label\(s\) .*'Smears' \(4\)") as caught:
+        propdetect.SentenceClassifier(min_df=1, cv_folds=2, C_grid=(1.0,)).fit(
+            [r["text"] for r in rows], [r["techniques"] for r in rows])
+    assert caught[0].filename == __file__
