@@ -211,6 +211,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     bar = _progress(not args.no_progress)
     say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
     html_docs: list[tuple[str, str, object]] = []  # --format html is one page for the whole run
+    html_errors: list[tuple[str, str]] = []  # ... which shows the inputs that could not be read too
     try:
         if args.format == "csv":
             _write_line(out, csv_header(det.techniques))
@@ -228,6 +229,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     _write_line(out, json.dumps(rec.to_record(), ensure_ascii=False))
                 elif args.format == "text":
                     _write_line(out, f"== {rec.label}\nerror: {rec.error}")
+                elif args.format == "html":
+                    html_errors.append((rec.label, rec.error))
             else:
                 summary.add(result)
                 if args.format == "html":
@@ -246,7 +249,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
             names, texts, analyses = zip(*html_docs) if html_docs else ((), (), ())
             out.write(render_html(list(analyses), list(texts), list(names),
-                                  model=det.metadata.get("model_version") or det.metadata.get("name")))
+                                  model=det.metadata.get("model_version") or det.metadata.get("name"),
+                                  errors=html_errors))
         out.flush()
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from
