@@ -34,9 +34,14 @@ def summary_line(analysis: Analysis) -> str:
     return f"{n} sentences, {flagged} flagged{share}" + (f"; top: {top}" if top else "")
 
 
-def render_text(source: str, analysis: Analysis) -> str:
+def render_text(source: str, analysis: Analysis, *,
+                thresholds: Mapping[str, float] | None = None) -> str:
     """A readable listing of the flagged sentences, their techniques, scores and
     evidence words, then a one-line summary.
+
+    With ``thresholds`` (technique id -> threshold, and ``"propaganda"`` for the
+    flag's), each score is shown beside the threshold it was compared with, and a
+    flagged sentence's propaganda probability first.
 
     Examples
     --------
@@ -48,12 +53,24 @@ def render_text(source: str, analysis: Analysis) -> str:
     [0:9] Traitors!
         name_calling_labeling 0.90 ['Traitors']
     summary: 1 sentences, 1 flagged (100%); top: name_calling_labeling 1
+    >>> print(render_text("doc.txt", Analysis((s,)), thresholds={"name_calling_labeling": 0.168}))
+    == doc.txt
+    [0:9] Traitors!
+        name_calling_labeling 0.900 (threshold 0.168) ['Traitors']
+    summary: 1 sentences, 1 flagged (100%); top: name_calling_labeling 1
     """
     lines = [f"== {source}"]
     for s in analysis.flagged:
         lines.append(f"[{s.start}:{s.end}] {_short(s.text)}")
+        if thresholds is None:
+            for t in s.techniques:
+                lines.append(f"    {t} {s.scores[t]:.2f}{_evidence_words(s.text, s, t)}")
+            continue
+        if s.propaganda_score is not None and thresholds.get("propaganda") is not None:
+            lines.append(f"    propaganda {s.propaganda_score:.3f} (threshold {thresholds['propaganda']:.3g})")
         for t in s.techniques:
-            lines.append(f"    {t} {s.scores[t]:.2f}{_evidence_words(s.text, s, t)}")
+            thr = f" (threshold {thresholds[t]:.3g})" if t in thresholds else ""
+            lines.append(f"    {t} {s.scores[t]:.3f}{thr}{_evidence_words(s.text, s, t)}")
     lines.append(f"summary: {summary_line(analysis)}")
     return "\n".join(lines)
 

@@ -142,6 +142,62 @@ def _load_detector(path: str | None):  # noqa: ANN202
         raise CliError(str(exc)) from None
 
 
+_THRESHOLD_HINT = ("give a probability for every technique (--threshold 0.6) or for one "
+                   "(--threshold loaded_language=0.7, --threshold propaganda=0.5)")
+
+
+def _threshold_specs(specs: Sequence[str] | None) -> list[tuple[str | None, float]]:
+    """``--threshold`` values -> ``(key, probability)`` pairs, ``key`` None for the
+    value that sets every technique; checked before anything is read."""
+    import math
+
+    from ._taxonomy import UnknownTechniqueError, technique
+
+    pairs: list[tuple[str | None, float]] = []
+    seen: dict[str | None, str] = {}
+    for spec in specs or ():
+        name, sep, value = spec.rpartition("=")
+        name = name.strip()
+        try:
+            prob = float(value)
+        except ValueError:
+            raise CliError(f"--threshold {spec}: {value.strip()!r} is not a number; {_THRESHOLD_HINT}") from None
+        if not (math.isfinite(prob) and 0.0 <= prob <= 1.0):
+            raise CliError(f"--threshold {spec}: a threshold is a probability, from 0 to 1")
+        key: str | None = None
+        if sep:
+            if not name:
+                raise CliError(f"--threshold {spec}: name a technique before '='; {_THRESHOLD_HINT}")
+            if name.lower() == "propaganda":
+                key = "propaganda"
+            else:
+                try:
+                    key = technique(name).id
+                except UnknownTechniqueError as exc:
+                    raise CliError(f"--threshold {spec}: {exc}") from None
+        if key in seen:
+            raise CliError(f"--threshold {spec}: {'every technique' if key is None else key} is already set "
+                           f"by --threshold {seen[key]}; give each once")
+        seen[key] = spec
+        pairs.append((key, prob))
+    return pairs
+
+
+def _with_thresholds(det, pairs: list[tuple[str | None, float]]):  # noqa: ANN001, ANN202
+    """The detector with the ``--threshold`` values: the one for every technique
+    first, then the named ones, whatever their order on the command line."""
+    everything = [p for k, p in pairs if k is None]
+    named = {k: p for k, p in pairs if k is not None}
+    try:
+        if everything:
+            det = det.with_thresholds(everything[0])
+        if named:
+            det = det.with_thresholds(named)
+    except ValueError as exc:
+        raise CliError(f"--threshold: {exc}") from None
+    return det
+
+
 def _write_line(out: TextIO, line: str) -> None:
     try:
         out.write(line + "\n")
@@ -202,8 +258,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from ._stream import Document, InputError, Summary, analyze_records, iter_records
 
     encoding, jobs = _analyze_options(args)
+    thresholds = _threshold_specs(args.threshold)
     _check_analyze_output(args)
-    det = _load_detector(args.model)
+    det = _with_thresholds(_load_detector(args.model), thresholds)
     records = iter_records(args.files or ["-"], input_format=args.input_format,
                            text_field=args.text_field, encoding=encoding, errors=args.errors)
     out = _open_out(args.output)
@@ -212,6 +269,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
     html_docs: list[tuple[str, str, object]] = []  # --format html is one page for the whole run
     html_errors: list[tuple[str, str]] = []  # ... which shows the inputs that could not be read too
+    # text output shows each score beside the threshold it was compared with
+    shown_thresholds = {**det.thresholds, "propaganda": det.propaganda_threshold}
     try:
         if args.format == "csv":
             _write_line(out, csv_header(det.techniques))
@@ -241,7 +300,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     for line in csv_rows(rec.label, result, det.techniques):
                         _write_line(out, line)
                 else:
-                    _write_line(out, render_text(rec.label, result))
+                    _write_line(out, render_text(rec.label, result, thresholds=shown_thresholds))
             if bar is not None:
                 bar.update(1)
         if args.format == "html":
@@ -367,9 +426,10 @@ def _data_inputs(args: argparse.Namespace) -> list[tuple[str, Callable[[Path], b
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ._evaluate import evaluate, model_training_docs, render_markdown, render_text
 
+    thresholds = _threshold_specs(args.threshold)
     _check_not_an_input("-o", args.output, _data_inputs(args))
     docs, _ = _read_docs(args)  # data errors first: they do not depend on the model
-    det = _load_detector(args.model)
+    det = _with_thresholds(_load_detector(args.model), thresholds)
     train_docs, note = None, "not trained (--no-baselines)"
     if not args.no_baselines:
         train_docs, source = _read_docs(args, prefix="baseline_train_")
@@ -399,6 +459,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_techniques(args: argparse.Namespace) -> int:
     from ._taxonomy import TECHNIQUES
 
+    if args.thresholds or args.model:
+        det = _load_detector(args.model)
+        if det.propaganda_threshold is not None:
+            print(f"propaganda\t{det.propaganda_threshold:.3g}\tthe flag: a sentence uses some technique")
+        for t in TECHNIQUES:
+            thr = f"{det.thresholds[t.id]:.3g}" if t.id in det.thresholds else "-"
+            print(f"{t.id}\t{thr}\t{t.name}" + ("" if t.id in det.thresholds else " (not scored by this model)"))
+        return EXIT_OK
     for t in TECHNIQUES:
         print(f"{t.id}\t{t.name}\t{t.definition}")
     return EXIT_OK
@@ -455,6 +523,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "errors on stderr only); "
                         "html: one self-contained page for all documents (use with -o report.html)")
     p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
+    p.add_argument("--threshold", action="append", metavar="[NAME=]P",
+                   help="decide with this probability threshold instead of the model's own: 0.6 for every "
+                        "technique and the propaganda flag, NAME=0.6 for one technique (an id or any name "
+                        "`propdetect techniques` lists) or propaganda=0.6 for the flag; repeatable; higher "
+                        "means fewer, surer flags")
     p.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
                    help="auto (default): *.jsonl files are JSON Lines, other files and stdin are text; "
                         "jsonl: every input (stdin too) is JSON Lines; text: every file is one document")
@@ -511,13 +584,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_args(p)
     add_data_args(p, "baseline-train-", "baselines' training data (default: the model's own): ")
     p.add_argument("--no-baselines", action="store_true", help="do not train or score the baselines")
+    p.add_argument("--threshold", action="append", metavar="[NAME=]P",
+                   help="decide with this probability threshold instead of the model's own: 0.6 for every "
+                        "technique and the propaganda flag, NAME=0.6 for one technique (an id or any name "
+                        "`propdetect techniques` lists) or propaganda=0.6 for the flag; repeatable; higher "
+                        "means fewer, surer flags")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                    help="text (default), json (micro_f1, macro_f1, binary_f1, per_technique, baselines) "
                         "or markdown tables")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("techniques", help="list the 14 techniques")
+    p = sub.add_parser("techniques", help="list the 14 techniques (--thresholds: the model's thresholds)")
+    p.add_argument("--thresholds", action="store_true",
+                   help="list the probability threshold of each technique (and of the propaganda flag) instead "
+                        "of the definitions")
+    p.add_argument("--model", metavar="PATH", help="with --thresholds: a model folder (default: the bundled model)")
     p.set_defaults(func=cmd_techniques)
     return parser
 

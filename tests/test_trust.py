@@ -295,3 +295,105 @@ def test_python_api_warns_about_dropped_labels(tmp_path):
         propdetect.SentenceClassifier(min_df=1, cv_folds=2, C_grid=(1.0,)).fit(
             [r["text"] for r in rows], [r["techniques"] for r in rows])
     assert caught[0].filename == __file__
+
+
+# -- 4. sensitivity you can set: --threshold ----------------------------------------
+def _flags(capsys, model: str, path, *extra: str) -> list[list[str]]:
+    status, out, err = run(capsys, "analyze", "--model", model, "--format", "jsonl", str(path), *extra)
+    assert status == EXIT_OK, err
+    return [s["techniques"] for s in json.loads(out)["sentences"]]
+
+
+def test_threshold_for_every_technique_and_for_one(tmp_path, capsys, tiny_model, tiny_detector):
+    from tests.conftest import _DOCS
+
+    path = tmp_path / "a.txt"
+    path.write_text("\n".join(s for d in _DOCS for s, _ in d), encoding="utf-8")
+    default = _flags(capsys, tiny_model, path)
+    assert any(default) and not all(default)
+    assert all(_flags(capsys, tiny_model, path, "--threshold", "0"))          # looser: everything
+    assert not any(_flags(capsys, tiny_model, path, "--threshold", "1"))      # stricter: nothing
+    one = _flags(capsys, tiny_model, path, "--threshold", "0", "--threshold", "Loaded Language=1")
+    assert all(one) and not any("loaded_language" in f for f in one)
+    # the general value first, then the named ones, whatever the order on the command line
+    assert one == _flags(capsys, tiny_model, path, "--threshold", "loaded_language=1", "--threshold", "0")
+    assert tiny_detector.detect(path.read_text(encoding="utf-8")).sentences[0].techniques  # unchanged
+
+
+def test_threshold_shows_in_the_text_output_and_in_techniques(tmp_path, capsys, tiny_model, tiny_detector):
+    path = tmp_path / "a.txt"
+    path.write_text(f"{LOUD}\n{CALM}\n", encoding="utf-8")
+    status, out, _ = run(capsys, "analyze", "--model", tiny_model, str(path), "--threshold", "0.01",
+                         "--threshold", "doubt=0.42")
+    assert status == EXIT_OK
+    assert "(threshold 0.01)" in out
+    if tiny_detector.propaganda_threshold is not None:
+        assert "    propaganda " in out
+    status, out, _ = run(capsys, "techniques", "--thresholds", "--model", tiny_model)
+    rows = dict(line.split("\t")[:2] for line in out.splitlines())
+    for t, thr in tiny_detector.thresholds.items():
+        assert float(rows[t]) == pytest.approx(thr, rel=1e-2)
+    assert rows["repetition"] == "-"  # not in the tiny model
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("high", "'high' is not a number"),
+    ("1.5", "a probability, from 0 to 1"),
+    ("nan", "a probability, from 0 to 1"),
+    ("doubt=-0.1", "a probability, from 0 to 1"),
+    ("telepathy=0.5", "telepathy"),
+    ("=0.5", "name a technique"),
+    ("repetition=0.5", "does not score 'repetition'"),
+])
+def test_bad_threshold_is_one_line_and_exit_2(spec, message, tmp_path, capsys, tiny_model):
+    path = tmp_path / "a.txt"
+    path.write_text(LOUD, encoding="utf-8")
+    out_file = tmp_path / "out.txt"
+    status, _, err = run(capsys, "analyze", "--model", tiny_model, str(path), "--threshold", spec,
+                         "-o", str(out_file))
+    _one_line_usage_error(status, err, "--threshold", message)
+    assert not out_file.exists()
+
+
+def test_a_threshold_given_twice_is_refused(tmp_path, capsys, tiny_model):
+    path = tmp_path / "a.txt"
+    path.write_text(LOUD, encoding="utf-8")
+    for specs in (["0.5", "0.6"], ["doubt=0.5", "Doubt=0.6"]):
+        argv = [x for spec in specs for x in ("--threshold", spec)]
+        status, _, err = run(capsys, "analyze", "--model", tiny_model, str(path), *argv)
+        _one_line_usage_error(status, err, "already set", "give each once")
+
+
+def test_evaluate_takes_threshold_too(tmp_path, capsys, tiny_model):
+    from tests.conftest import _DOCS
+
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps({"doc_id": f"d{i}", "text": s, "techniques": sorted(l)}) + "\n"
+                            for i, d in enumerate(_DOCS) for s, l in d), encoding="utf-8")
+    scores = {}
+    for spec in ("0", "1"):
+        status, out, err = run(capsys, "evaluate", "--model", tiny_model, "--jsonl", str(data), "--no-baselines",
+                               "--format", "json", "--threshold", spec)
+        assert status == EXIT_OK, err
+        scores[spec] = json.loads(out)
+    assert scores["1"]["binary_f1"] == 0.0 < scores["0"]["binary_f1"]
+
+
+def test_readme_scores_and_thresholds_example_runs(monkeypatch, tmp_path, capsys):
+    import re as _re
+
+    import propdetect
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Scores and thresholds")
+    section = readme[start:readme.index("\n## ", start + 10)]
+    assert "<!-- THRESHOLD-TABLE -->" in section or "| propaganda threshold |" in section
+    (block,) = _re.findall(r"```python\n(.*?)```", section, flags=_re.S)
+    if propdetect.Detector.load().propaganda_threshold is None:
+        pytest.skip("the bundled model predates the 'any technique' head")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["strict"].propaganda_threshold == 0.7 and namespace["loose"].thresholds["doubt"] == 0.3
+    assert (tmp_path / "strict-model" / "weights.npz").exists()
