@@ -21,6 +21,7 @@ from ._cues import CueTable
 from ._evidence import TokenModel, linear_evidence
 from ._features import DocStats, Featurizer, doc_stats, tokenize
 from ._heads import Heads
+from ._language import language_warnings
 from ._persist import read_model, write_model
 from ._results import Analysis, Sentence, _Scores
 from ._sentences import split_sentences
@@ -307,7 +308,7 @@ class Detector:
                                     _Scores._of_row(ids, p, i), evidence,
                                     any_list[i] if any_list is not None else None))
             base += len(p)
-        return Analysis(tuple(out))
+        return Analysis(tuple(out), language_warnings(text))
 
     def _evidence(self, sentence: str, offset: int, X: Any, row: int,
                   ks: list[int]) -> dict[str, list[tuple[int, int]]]:
@@ -439,16 +440,25 @@ def _detect_batch(digest: str, blob: np.ndarray | None, texts: Sequence[str],
 
 
 def _pack(analysis: Analysis) -> list[tuple[Any, ...]]:
-    """Sentences as plain tuples (no text: the caller slices its own copy)."""
-    return [(s.start, s.end, s.techniques, list(s.scores.values()),
-             {k: list(v) for k, v in s.evidence.items()}, s.propaganda_score)
-            for s in analysis.sentences]
+    """Sentences as plain tuples (no text: the caller slices its own copy), then the
+    analysis's warnings as a last item when it has any."""
+    packed: list[tuple[Any, ...]] = [
+        (s.start, s.end, s.techniques, list(s.scores.values()),
+         {k: list(v) for k, v in s.evidence.items()}, s.propaganda_score)
+        for s in analysis.sentences]
+    if analysis.warnings:
+        packed.append(("warnings", *analysis.warnings))
+    return packed
 
 
 def _unpack(packed: list[tuple[Any, ...]], text: str, ids: Sequence[str]) -> Analysis:
     """Rebuild the :class:`Analysis` that :func:`_pack` flattened."""
+    warnings: tuple[str, ...] = ()
+    if packed and packed[-1][0] == "warnings":
+        warnings = tuple(packed[-1][1:])
+        packed = packed[:-1]
     return Analysis(tuple(Sentence(text[a:b], a, b, techs, dict(zip(ids, scores)), evidence, pa)
-                          for a, b, techs, scores, evidence, pa in packed))
+                          for a, b, techs, scores, evidence, pa in packed), warnings)
 
 
 # Models kept by a worker, by digest; a few, since a long-lived Dask worker may
