@@ -103,6 +103,7 @@ dl.legend dt code{font-weight:400;color:var(--muted);font-size:.8rem;margin-left
 dl.legend dd{margin:.1rem 0 0 1.3rem}
 footer{margin-top:2.5rem;border-top:1px solid var(--rule);padding-top:.75rem}
 .unread{border-left:6px solid #c5221f;padding:.1rem 0 .1rem 1rem}
+p.warning{border-left:6px solid #e37400;background:#fef7e0;padding:.4rem .75rem;margin:.5rem 0}
 .unread td.err{color:#a50e0e}
 @page{margin:1.6cm 1.4cm}
 @media print{
@@ -288,7 +289,8 @@ def _section(doc: _Doc) -> str:
     return (
         f'<section class="doc" id="{doc.anchor}" aria-labelledby="{doc.anchor}-h">\n'
         f'<h2 id="{doc.anchor}-h">{_esc(doc.source)}</h2>\n'
-        f'<p class="summary">{_summary([doc.analysis])}</p>\n'
+        + "".join(f'<p class="warning">Warning: {_esc(w)}.</p>\n' for w in doc.analysis.warnings)
+        + f'<p class="summary">{_summary([doc.analysis])}</p>\n'
         f'<h3>Sentences per technique</h3>\n'
         f'{_chart(doc.analysis, f"Number of sentences of {doc.source} flagged with each technique")}\n'
         f'<h3>The text</h3>\n'

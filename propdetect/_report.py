@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ._frame import COLUMNS, sentence_rows
+from ._frame import COLUMNS, TAIL_COLUMNS, sentence_rows
 from ._results import Analysis, Sentence
 
 __all__ = ["render_text", "jsonl_record", "summary_line", "csv_header", "csv_rows"]
@@ -60,6 +60,7 @@ def render_text(source: str, analysis: Analysis, *,
     summary: 1 sentences, 1 flagged (100%); top: name_calling_labeling 1
     """
     lines = [f"== {source}"]
+    lines.extend(f"warning: {w}" for w in analysis.warnings)
     for s in analysis.flagged:
         lines.append(f"[{s.start}:{s.end}] {_short(s.text)}")
         if thresholds is None:
@@ -76,13 +77,15 @@ def render_text(source: str, analysis: Analysis, *,
 
 
 def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None) -> str:
-    """One JSON Lines record: ``{"source": ..., "sentences": [...]}`` (+ ``extra`` fields)."""
+    """One JSON Lines record: ``{"source": ..., "sentences": [...], "warnings": [...]}``
+    (+ ``extra`` fields)."""
     rec: dict[str, Any] = dict(extra or {})
     rec["source"] = source
     rec["sentences"] = [
         {**s.to_dict(), "scores": {k: round(v, 6) for k, v in s.scores.items()}}
         for s in analysis.sentences
     ]
+    rec["warnings"] = list(analysis.warnings)
     return json.dumps(rec, ensure_ascii=False)
 
 
@@ -94,24 +97,26 @@ def _csv_line(fields: Iterable[Any]) -> str:
 
 def csv_header(techniques: Sequence[str]) -> str:
     """The CSV header: the columns of :func:`propdetect.to_frame`."""
-    return _csv_line([*COLUMNS, *techniques])
+    return _csv_line([*COLUMNS, *techniques, *TAIL_COLUMNS])
 
 
 def csv_rows(source: str, analysis: Analysis, techniques: Sequence[str]) -> Iterator[str]:
     """One CSV line per sentence, in the columns of :func:`csv_header`.
 
     ``techniques`` are ``;``-separated ids (as :func:`propdetect.read_csv` reads
-    them); scores are rounded to 6 decimals, as in JSON Lines.
+    them); scores are rounded to 6 decimals, as in JSON Lines; ``warnings`` (the
+    text's) are separated by `` | ``.
 
     Examples
     --------
     >>> from propdetect import Analysis, Sentence
     >>> s = Sentence("Traitors, all!", 4, 18, ("name_calling_labeling",), {"name_calling_labeling": 0.91234567})
     >>> print(csv_header(["name_calling_labeling"]))
-    source,start,end,text,techniques,name_calling_labeling
-    >>> print(*csv_rows("doc.txt", Analysis((s,)), ["name_calling_labeling"]))
-    doc.txt,4,18,"Traitors, all!",name_calling_labeling,0.912346
+    source,start,end,text,techniques,name_calling_labeling,warnings
+    >>> print(*csv_rows("doc.txt", Analysis((s,), ("too short",)), ["name_calling_labeling"]))
+    doc.txt,4,18,"Traitors, all!",name_calling_labeling,0.912346,too short
     """
-    for src, start, end, text, found, *scores in sentence_rows(analysis, source, techniques):
+    for src, start, end, text, found, *scores, warnings in sentence_rows(analysis, source, techniques):
         yield _csv_line([src, start, end, text, ";".join(found),
-                         *("" if v != v else round(v, 6) for v in scores)])  # v != v: NaN
+                         *("" if v != v else round(v, 6) for v in scores),  # v != v: NaN
+                         " | ".join(warnings)])

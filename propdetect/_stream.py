@@ -44,7 +44,7 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 # Output keys that copied JSON Lines fields must not overwrite; such input
 # fields are kept under "input_<key>" instead (nothing is lost).
-RESERVED_KEYS = ("source", "line", "sentences", "error")
+RESERVED_KEYS = ("source", "line", "sentences", "error", "warnings", "model", "model_version")
 
 # A batch is closed at ``batch_size`` texts or this many characters, and a window
 # (the batches in flight at once) at ``max_in_flight`` batches or _WINDOW_CHARS:

@@ -145,7 +145,7 @@ def test_empty_file_is_an_empty_document(tmp_path, capsys, tiny_model):
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
     status, out, _ = run(capsys, "analyze", "--model", tiny_model, "--format", "jsonl", str(path))
-    assert status == EXIT_OK and jsonl(out) == [{"source": str(path), "sentences": []}]
+    assert status == EXIT_OK and jsonl(out) == [{"source": str(path), "sentences": [], "warnings": []}]
 
 
 def test_encoding_and_errors_replace(tmp_path, capsys, tiny_model):

@@ -123,3 +123,51 @@ def test_warnings_are_a_tuple_of_str():
     assert Analysis((), ["x"]).warnings == ("x",)
     with pytest.raises(TypeError, match="not one str"):
         Analysis((), "x")  # type: ignore[arg-type]
+
+
+# -- every output format says it -------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_model(tiny_detector, tmp_path_factory) -> str:
+    return str(tiny_detector.save(tmp_path_factory.mktemp("model") / "tiny"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "jsonl", "csv", "html"])
+def test_every_output_format_carries_the_warnings(fmt, tmp_path, capsys, tiny_model):
+    import csv
+    import io
+    import json
+
+    from propdetect.cli import main
+
+    german, english = tmp_path / "de.txt", tmp_path / "en.txt"
+    german.write_text(FOREIGN["de, loaded"], encoding="utf-8")
+    english.write_text(ENGLISH[0], encoding="utf-8")
+    assert main(["analyze", "--model", tiny_model, "--format", fmt, str(german), str(english)]) == 0
+    out = capsys.readouterr().out
+    warning = language_warnings(FOREIGN["de, loaded"])[0]
+    if fmt == "jsonl":
+        de, en = (json.loads(line) for line in out.splitlines())
+        assert de["warnings"] == [warning] and en["warnings"] == []
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert {r["warnings"] for r in rows if r["source"] == str(german)} == {warning}
+        assert {r["warnings"] for r in rows if r["source"] == str(english)} == {""}
+    elif fmt == "text":
+        de_block, en_block = out.split(f"== {english}")
+        assert f"warning: {warning}" in de_block and "warning:" not in en_block
+    else:
+        from html import escape
+
+        assert out.count('<p class="warning">') == 1 and escape(warning) in out
+
+
+def test_jsonl_input_field_named_warnings_is_kept(tmp_path, capsys, tiny_model):
+    import json
+
+    from propdetect.cli import main
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": ENGLISH[0], "warnings": "from the input"}) + "\n", encoding="utf-8")
+    assert main(["analyze", "--model", tiny_model, "--format", "jsonl", str(src)]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["warnings"] == [] and rec["input_warnings"] == "from the input"
