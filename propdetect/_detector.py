@@ -47,6 +47,14 @@ def _check_text(text: object) -> str:
     raise TypeError(f"detect() takes a str, not {type(text).__name__}")
 
 
+def _check_item(text: object, index: int, caller: str) -> str:
+    """:func:`_check_text` for one item of many: the error names the item's index."""
+    if isinstance(text, str):
+        return text
+    hint = ": decode it first, e.g. data.decode('utf-8')" if isinstance(text, (bytes, bytearray)) else ""
+    raise TypeError(f"{caller}(): item {index} is {type(text).__name__}, not str{hint}")
+
+
 class Detector:
     """A trained propaganda-technique detector.
 
@@ -349,7 +357,8 @@ class Detector:
         Raises
         ------
         TypeError
-            If ``texts`` is a single string, or holds something other than ``str``.
+            If ``texts`` is a single string, or holds something other than ``str``
+            (the message names the item's index).
 
         See Also
         --------
@@ -367,7 +376,7 @@ class Detector:
             raise TypeError("detect_many() takes an iterable of texts; for one text use detect()")
         from ._stream import iter_detect
 
-        texts = [_check_text(t) for t in texts]
+        texts = [_check_item(t, i, "detect_many") for i, t in enumerate(texts)]
         # The whole list is in memory already: one joblib call, no window limit.
         return list(iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size,
                                 max_in_flight=None))

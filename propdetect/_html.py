@@ -387,7 +387,8 @@ def render_html(
         The page's heading and title. Default: ``"propdetect report"`` (the title
         adds the source when there is one text).
     model : str, optional
-        The model that made the analyses, shown in the footer (e.g. its version).
+        The model that made the analyses, shown in the header and the footer (e.g.
+        its version).
     errors : sequence of (str, str), optional
         Inputs that could not be read, as ``(source, error message)`` pairs: the
         page lists each with its error, before the documents, and counts them in
@@ -440,9 +441,10 @@ def render_html(
         unread = f' (and {len(errors)} input{"s" * (len(errors) != 1)} that could not be read)' if errors else ""
         parts.append(f'<p class="lede">{len(docs)} document{"s" * (len(docs) != 1)}{unread}: '
                      f'{_summary([d.analysis for d in docs])}</p>')
+    made_with = f" Model: {_esc(model)}." if model else ""
     parts.append('<p class="muted">Propaganda techniques found sentence by sentence. A highlight is a lead '
                  'for a reader to check, not a verdict. <a href="#techniques">What the techniques are</a>.'
-                 "</p></header>")
+                 f"{made_with}</p></header>")
     if len(docs) > 1:
         parts.append(_index(docs))
     elif not docs:

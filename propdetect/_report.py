@@ -3,15 +3,63 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._frame import COLUMNS, TAIL_COLUMNS, sentence_rows
 from ._results import Analysis, Sentence
 
-__all__ = ["render_text", "jsonl_record", "summary_line", "csv_header", "csv_rows"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ._detector import Detector
+
+__all__ = ["render_text", "jsonl_record", "summary_line", "csv_header", "csv_rows", "model_fields",
+           "MODEL_COLUMNS"]
+
+#: The fields that name the model in every output record (see :func:`model_fields`).
+MODEL_COLUMNS = ("model", "model_version", "model_digest")
+
+
+def model_digest(detector: Detector) -> str:
+    """``sha256:`` and 16 hex digits over the model's arrays (weights and thresholds),
+    vocabulary and metadata: two models differ in it, and so does one model used
+    with other thresholds."""
+    import numpy as np
+
+    h = hashlib.sha256(json.dumps(dict(detector.metadata), sort_keys=True, default=str).encode())
+    h.update("\n".join(detector._featurizer.terms()).encode("utf-8", "surrogatepass"))
+    for name in sorted(detector._arrays):
+        a = np.ascontiguousarray(detector._arrays[name])
+        h.update(f"\0{name}:{a.dtype.str}:{a.shape}\0".encode())
+        h.update(a.tobytes())
+    return "sha256:" + h.hexdigest()[:16]
+
+
+def model_fields(detector: Detector) -> dict[str, str | None]:
+    """What every output record says about the model that made it: ``model`` (its
+    name), ``model_version`` (name and training date, from its metadata) and
+    ``model_digest`` (:func:`model_digest`), so that results of two models, or of
+    one model with other thresholds, can be told apart later.
+
+    Examples
+    --------
+    >>> from propdetect import Detector
+    >>> fields = model_fields(Detector.load())
+    >>> sorted(fields) == sorted(MODEL_COLUMNS), fields["model"]
+    (True, 'ptc2020')
+    >>> model_fields(Detector.load().with_thresholds(0.9))["model_digest"] != fields["model_digest"]
+    True
+    """
+    meta = detector.metadata
+    return {"model": meta.get("name"), "model_version": meta.get("model_version"),
+            "model_digest": model_digest(detector)}
+
+
+def model_label(fields: Mapping[str, Any]) -> str:
+    """One line naming the model: ``ptc2020-2026-11-24 (sha256:...)``."""
+    return f"{fields.get('model_version') or fields.get('model') or 'unnamed'} ({fields.get('model_digest')})"
 
 
 def _short(text: str, width: int = 160) -> str:
@@ -35,13 +83,15 @@ def summary_line(analysis: Analysis) -> str:
 
 
 def render_text(source: str, analysis: Analysis, *,
-                thresholds: Mapping[str, float] | None = None) -> str:
+                thresholds: Mapping[str, float] | None = None,
+                model: Mapping[str, Any] | None = None) -> str:
     """A readable listing of the flagged sentences, their techniques, scores and
     evidence words, then a one-line summary.
 
     With ``thresholds`` (technique id -> threshold, and ``"propaganda"`` for the
     flag's), each score is shown beside the threshold it was compared with, and a
-    flagged sentence's propaganda probability first.
+    flagged sentence's propaganda probability first. With ``model``
+    (:func:`model_fields`), the summary line names the model.
 
     Examples
     --------
@@ -72,13 +122,14 @@ def render_text(source: str, analysis: Analysis, *,
         for t in s.techniques:
             thr = f" (threshold {thresholds[t]:.3g})" if t in thresholds else ""
             lines.append(f"    {t} {s.scores[t]:.3f}{thr}{_evidence_words(s.text, s, t)}")
-    lines.append(f"summary: {summary_line(analysis)}")
+    lines.append(f"summary: {summary_line(analysis)}" + (f"; model {model_label(model)}" if model else ""))
     return "\n".join(lines)
 
 
-def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None) -> str:
+def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None,
+                 model: Mapping[str, Any] | None = None) -> str:
     """One JSON Lines record: ``{"source": ..., "sentences": [...], "warnings": [...]}``
-    (+ ``extra`` fields)."""
+    (+ ``extra`` fields first, + the ``model`` fields of :func:`model_fields` last)."""
     rec: dict[str, Any] = dict(extra or {})
     rec["source"] = source
     rec["sentences"] = [
@@ -86,6 +137,7 @@ def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | Non
         for s in analysis.sentences
     ]
     rec["warnings"] = list(analysis.warnings)
+    rec.update(model or {})
     return json.dumps(rec, ensure_ascii=False)
 
 
@@ -95,17 +147,20 @@ def _csv_line(fields: Iterable[Any]) -> str:
     return buf.getvalue()[:-1]
 
 
-def csv_header(techniques: Sequence[str]) -> str:
-    """The CSV header: the columns of :func:`propdetect.to_frame`."""
-    return _csv_line([*COLUMNS, *techniques, *TAIL_COLUMNS])
+def csv_header(techniques: Sequence[str], model: Mapping[str, Any] | None = None) -> str:
+    """The CSV header: the columns of :func:`propdetect.to_frame`, then with
+    ``model`` the :data:`MODEL_COLUMNS`."""
+    return _csv_line([*COLUMNS, *techniques, *TAIL_COLUMNS, *(MODEL_COLUMNS if model is not None else ())])
 
 
-def csv_rows(source: str, analysis: Analysis, techniques: Sequence[str]) -> Iterator[str]:
+def csv_rows(source: str, analysis: Analysis, techniques: Sequence[str],
+             model: Mapping[str, Any] | None = None) -> Iterator[str]:
     """One CSV line per sentence, in the columns of :func:`csv_header`.
 
     ``techniques`` are ``;``-separated ids (as :func:`propdetect.read_csv` reads
     them); scores are rounded to 6 decimals, as in JSON Lines; ``warnings`` (the
-    text's) are separated by `` | ``.
+    text's) are separated by `` | ``; with ``model`` (:func:`model_fields`), its
+    fields end each row.
 
     Examples
     --------
@@ -116,7 +171,8 @@ def csv_rows(source: str, analysis: Analysis, techniques: Sequence[str]) -> Iter
     >>> print(*csv_rows("doc.txt", Analysis((s,), ("too short",)), ["name_calling_labeling"]))
     doc.txt,4,18,"Traitors, all!",name_calling_labeling,0.912346,too short
     """
+    tail = [model.get(k) or "" for k in MODEL_COLUMNS] if model is not None else []
     for src, start, end, text, found, *scores, warnings in sentence_rows(analysis, source, techniques):
         yield _csv_line([src, start, end, text, ";".join(found),
                          *("" if v != v else round(v, 6) for v in scores),  # v != v: NaN
-                         " | ".join(warnings)])
+                         " | ".join(warnings), *tail])

@@ -254,7 +254,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     Exit status 1 when any input became an error record (all others are still
     written), 0 otherwise.
     """
-    from ._report import csv_header, csv_rows, jsonl_record, render_text
+    from ._report import csv_header, csv_rows, jsonl_record, model_fields, model_label, render_text
     from ._stream import Document, InputError, Summary, analyze_records, iter_records
 
     encoding, jobs = _analyze_options(args)
@@ -271,9 +271,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     html_errors: list[tuple[str, str]] = []  # ... which shows the inputs that could not be read too
     # text output shows each score beside the threshold it was compared with
     shown_thresholds = {**det.thresholds, "propaganda": det.propaganda_threshold}
+    model = model_fields(det)  # every output record names the model
     try:
         if args.format == "csv":
-            _write_line(out, csv_header(det.techniques))
+            _write_line(out, csv_header(det.techniques, model))
         results = analyze_records(det, records, n_jobs=jobs, batch_size=args.batch_size,
                                   text_of=lambda r: r.text if isinstance(r, Document) else None,
                                   capture_errors=True)
@@ -285,7 +286,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 summary.errors += 1
                 say(f"propdetect: {rec.message()}")
                 if args.format == "jsonl":
-                    _write_line(out, json.dumps(rec.to_record(), ensure_ascii=False))
+                    _write_line(out, json.dumps({**rec.to_record(), **model}, ensure_ascii=False))
                 elif args.format == "text":
                     _write_line(out, f"== {rec.label}\nerror: {rec.error}")
                 elif args.format == "html":
@@ -295,12 +296,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 if args.format == "html":
                     html_docs.append((rec.label, rec.text, result))
                 elif args.format == "jsonl":
-                    _write_line(out, jsonl_record(rec.source, result, rec.output_fields()))
+                    _write_line(out, jsonl_record(rec.source, result, rec.output_fields(), model))
                 elif args.format == "csv":
-                    for line in csv_rows(rec.label, result, det.techniques):
+                    for line in csv_rows(rec.label, result, det.techniques, model):
                         _write_line(out, line)
                 else:
-                    _write_line(out, render_text(rec.label, result, thresholds=shown_thresholds))
+                    _write_line(out, render_text(rec.label, result, thresholds=shown_thresholds, model=model))
             if bar is not None:
                 bar.update(1)
         if args.format == "html":
@@ -308,8 +309,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
             names, texts, analyses = zip(*html_docs) if html_docs else ((), (), ())
             out.write(render_html(list(analyses), list(texts), list(names),
-                                  model=det.metadata.get("model_version") or det.metadata.get("name"),
-                                  errors=html_errors))
+                                  model=model_label(model), errors=html_errors))
         out.flush()
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from

@@ -397,3 +397,48 @@ def test_readme_scores_and_thresholds_example_runs(monkeypatch, tmp_path, capsys
     exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["strict"].propaganda_threshold == 0.7 and namespace["loose"].thresholds["doubt"] == 0.3
     assert (tmp_path / "strict-model" / "weights.npz").exists()
+
+
+# -- 6. every output names the model; detect_many names the item ---------------------
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "text", "html"])
+def test_every_output_record_names_the_model(fmt, tmp_path, capsys, tiny_detector):
+    from propdetect._report import model_fields
+
+    first = tiny_detector.save(tmp_path / "first")
+    second = tiny_detector.with_thresholds({"doubt": 0.99}).save(tmp_path / "second")
+    (tmp_path / "a.txt").write_text(f"{LOUD}\n{CALM}\n", encoding="utf-8")
+    outs = {}
+    for model in (first, second):
+        status, out, _ = run(capsys, "analyze", "--model", str(model), "--format", fmt, str(tmp_path / "a.txt"),
+                             str(tmp_path / "missing.txt"))
+        assert status == 1
+        outs[model] = out
+    fields = model_fields(tiny_detector)
+    assert fields["model"] == "tiny" and fields["model_version"].startswith("tiny-")
+    digests = set()
+    for model, out in outs.items():
+        if fmt == "jsonl":
+            recs = [json.loads(line) for line in out.splitlines()]
+            assert len(recs) == 2 and "error" in recs[1]                # the error record names it too
+            assert all(r["model"] == "tiny" and r["model_version"] == fields["model_version"] for r in recs)
+            digests |= {r["model_digest"] for r in recs}
+        elif fmt == "csv":
+            rows = list(csv.DictReader(io.StringIO(out)))
+            assert rows and all(r["model"] == "tiny" for r in rows)
+            digests |= {r["model_digest"] for r in rows}
+        elif fmt == "text":
+            (summary,) = [line for line in out.splitlines() if line.startswith("summary: ")]
+            assert f"; model {fields['model_version']} (sha256:" in summary
+            digests.add(summary.rsplit("(", 1)[1])
+        else:
+            header = out[out.index("<header>"):out.index("</header>")]
+            assert f"Model: {fields['model_version']} (sha256:" in header
+            digests.add(header.rsplit("(", 1)[1])
+    assert len(digests) == 2  # same name and version, other thresholds: told apart by the digest
+
+
+def test_detect_many_names_the_item_that_is_not_text(tiny_detector):
+    with pytest.raises(TypeError, match=r"^detect_many\(\): item 2 is int, not str$"):
+        tiny_detector.detect_many(["a", "b", 42])
+    with pytest.raises(TypeError, match=r"^iter_detect\(\): item 1 is NoneType, not str$"):
+        list(tiny_detector.iter_detect(["a", None]))
