@@ -399,7 +399,7 @@ def _label_sets(y: Any) -> list[frozenset[str]]:
     for i, labels in enumerate(rows):
         labels = _plain(labels)
         out.append(_labels_of(labels, f"y[{i}]", report))
-    warn_dropped(report, stacklevel=4)  # (at fit's caller) ... and reported, as train() reports them
+    warn_dropped(report, stacklevel=4)  # ... and reported, as train() does (stacklevel: fit's caller)
     return out
 
 

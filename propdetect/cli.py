@@ -84,6 +84,20 @@ def _check_not_an_input(option: str, output: str | None,
                                "write the results to another file")
 
 
+def _check_writable(option: str, output: str | None) -> None:
+    """Refuse, without creating or truncating it, an output file that cannot be written."""
+    if output is None or output == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise CliError(f"{option} {output} is a folder: give a file name")
+    target = path if path.exists() else (path.parent if str(path.parent) else Path("."))
+    if not target.exists():
+        raise CliError(f"{option} {output}: no such folder {target}; create it first")
+    if not os.access(target, os.W_OK):
+        raise CliError(f"{option} {output}: cannot write there (permission denied)")
+
+
 def _existing(path: Path) -> bool:
     """Member test for folders read whole (data, models): every file there, but not a
     new one (those commands write their output after reading their inputs)."""
@@ -428,6 +442,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     thresholds = _threshold_specs(args.threshold)
     _check_not_an_input("-o", args.output, _data_inputs(args))
+    _check_writable("-o", args.output)  # written only at the end: know now that it can be
     docs, _ = _read_docs(args)  # data errors first: they do not depend on the model
     det = _with_thresholds(_load_detector(args.model), thresholds)
     train_docs, note = None, "not trained (--no-baselines)"
@@ -441,6 +456,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"not trained: {note}"
         _err(f"baselines {note}")
     result = evaluate(det, docs, train_docs, note)
+    from ._report import model_digest
+
+    result["model"]["model_digest"] = model_digest(det)  # tells --threshold runs apart
     out = _open_out(args.output)
     try:
         if args.format == "json":

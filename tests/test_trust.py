@@ -442,3 +442,22 @@ def test_detect_many_names_the_item_that_is_not_text(tiny_detector):
         tiny_detector.detect_many(["a", "b", 42])
     with pytest.raises(TypeError, match=r"^iter_detect\(\): item 1 is NoneType, not str$"):
         list(tiny_detector.iter_detect(["a", None]))
+
+
+def test_evaluate_checks_its_output_before_the_work_and_names_the_digest(tmp_path, capsys, tiny_model):
+    from tests.conftest import _DOCS
+
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps({"doc_id": f"d{i}", "text": s, "techniques": sorted(l)}) + "\n"
+                            for i, d in enumerate(_DOCS) for s, l in d), encoding="utf-8")
+    status, _, err = run(capsys, "evaluate", "--model", tiny_model, "--jsonl", str(data), "--no-baselines",
+                         "-o", str(tmp_path / "no" / "such" / "r.json"))
+    _one_line_usage_error(status, err, "no such folder")
+    digests = set()
+    for extra in ([], ["--threshold", "0.9"]):
+        status, out, _ = run(capsys, "evaluate", "--model", tiny_model, "--jsonl", str(data), "--no-baselines",
+                             "--format", "json", *extra)
+        model = json.loads(out)["model"]
+        assert status == EXIT_OK and model["name"] == "tiny"
+        digests.add(model["model_digest"])
+    assert len(digests) == 2
