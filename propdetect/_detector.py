@@ -21,6 +21,7 @@ from ._cues import CueTable
 from ._evidence import TokenModel, linear_evidence
 from ._features import DocStats, Featurizer, doc_stats, tokenize
 from ._heads import Heads
+from ._language import language_warnings
 from ._persist import read_model, write_model
 from ._results import Analysis, Sentence, _Scores
 from ._sentences import split_sentences
@@ -44,6 +45,14 @@ def _check_text(text: object) -> str:
             "detect() takes str, not bytes: decode it first, e.g. data.decode('utf-8')"
         )
     raise TypeError(f"detect() takes a str, not {type(text).__name__}")
+
+
+def _check_item(text: object, index: int, caller: str) -> str:
+    """:func:`_check_text` for one item of many: the error names the item's index."""
+    if isinstance(text, str):
+        return text
+    hint = ": decode it first, e.g. data.decode('utf-8')" if isinstance(text, (bytes, bytearray)) else ""
+    raise TypeError(f"{caller}(): item {index} is {type(text).__name__}, not str{hint}")
 
 
 class Detector:
@@ -307,7 +316,7 @@ class Detector:
                                     _Scores._of_row(ids, p, i), evidence,
                                     any_list[i] if any_list is not None else None))
             base += len(p)
-        return Analysis(tuple(out))
+        return Analysis(tuple(out), language_warnings(text))
 
     def _evidence(self, sentence: str, offset: int, X: Any, row: int,
                   ks: list[int]) -> dict[str, list[tuple[int, int]]]:
@@ -348,7 +357,8 @@ class Detector:
         Raises
         ------
         TypeError
-            If ``texts`` is a single string, or holds something other than ``str``.
+            If ``texts`` is a single string, or holds something other than ``str``
+            (the message names the item's index).
 
         See Also
         --------
@@ -366,7 +376,7 @@ class Detector:
             raise TypeError("detect_many() takes an iterable of texts; for one text use detect()")
         from ._stream import iter_detect
 
-        texts = [_check_text(t) for t in texts]
+        texts = [_check_item(t, i, "detect_many") for i, t in enumerate(texts)]
         # The whole list is in memory already: one joblib call, no window limit.
         return list(iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size,
                                 max_in_flight=None))
@@ -439,16 +449,25 @@ def _detect_batch(digest: str, blob: np.ndarray | None, texts: Sequence[str],
 
 
 def _pack(analysis: Analysis) -> list[tuple[Any, ...]]:
-    """Sentences as plain tuples (no text: the caller slices its own copy)."""
-    return [(s.start, s.end, s.techniques, list(s.scores.values()),
-             {k: list(v) for k, v in s.evidence.items()}, s.propaganda_score)
-            for s in analysis.sentences]
+    """Sentences as plain tuples (no text: the caller slices its own copy), then the
+    analysis's warnings as a last item when it has any."""
+    packed: list[tuple[Any, ...]] = [
+        (s.start, s.end, s.techniques, list(s.scores.values()),
+         {k: list(v) for k, v in s.evidence.items()}, s.propaganda_score)
+        for s in analysis.sentences]
+    if analysis.warnings:
+        packed.append(("warnings", *analysis.warnings))
+    return packed
 
 
 def _unpack(packed: list[tuple[Any, ...]], text: str, ids: Sequence[str]) -> Analysis:
     """Rebuild the :class:`Analysis` that :func:`_pack` flattened."""
+    warnings: tuple[str, ...] = ()
+    if packed and packed[-1][0] == "warnings":
+        warnings = tuple(packed[-1][1:])
+        packed = packed[:-1]
     return Analysis(tuple(Sentence(text[a:b], a, b, techs, dict(zip(ids, scores)), evidence, pa)
-                          for a, b, techs, scores, evidence, pa in packed))
+                          for a, b, techs, scores, evidence, pa in packed), warnings)
 
 
 # Models kept by a worker, by digest; a few, since a long-lived Dask worker may

@@ -22,6 +22,7 @@ from ._corpus import (
     _labels_of,
     _resolve_label,
     _stripped_bounds,
+    warn_dropped,
 )
 from ._detector import Detector, _model_payload, _worker_detector
 from ._frame import _plain, is_frame
@@ -432,6 +433,7 @@ def _label_sets(y: Any) -> list[frozenset[str]]:
     for i, labels in enumerate(rows):
         labels = _plain(labels)
         out.append(_labels_of(labels, f"y[{i}]", report))
+    warn_dropped(report, stacklevel=4)  # ... and reported, as train() does (stacklevel: fit's caller)
     return out
 
 

@@ -18,12 +18,15 @@ from ._taxonomy import TECHNIQUE_IDS
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
-__all__ = ["COLUMNS", "to_frame", "sentence_rows", "score_columns", "is_frame", "frame_records"]
+__all__ = ["COLUMNS", "TAIL_COLUMNS", "to_frame", "sentence_rows", "score_columns", "is_frame", "frame_records"]
 
 #: The columns before the scores: where the sentence is, what was found in it and
 #: its propaganda probability (empty for models without an "any technique" head).
-#: One probability column per technique (named by its id) follows them.
+#: One probability column per technique (named by its id) follows them, then
+#: TAIL_COLUMNS.
 COLUMNS = ("source", "start", "end", "text", "techniques", "propaganda_score")
+#: After the scores: the warnings of the sentence's text (Analysis.warnings).
+TAIL_COLUMNS = ("warnings",)
 
 PANDAS_HINT = "pip install 'propdetect[pandas]'"
 
@@ -57,21 +60,23 @@ def score_columns(analyses: Iterable[Analysis]) -> list[str]:
 def sentence_rows(analysis: Analysis, source: Any, techniques: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     """One row per sentence: ``source, start, end, text, techniques,
     propaganda_score`` (NaN when the model has no "any technique" head), then the
-    score of each of ``techniques`` (NaN where the analysis has none).
+    score of each of ``techniques`` (NaN where the analysis has none), then the
+    analysis's warnings (a tuple).
 
     Examples
     --------
     >>> from propdetect import Analysis, Sentence
     >>> a = Analysis((Sentence("Traitors!", 0, 9, ("name_calling_labeling",), {"name_calling_labeling": 0.9}),))
     >>> list(sentence_rows(a, "doc.txt", ["name_calling_labeling", "doubt"]))
-    [('doc.txt', 0, 9, 'Traitors!', ('name_calling_labeling',), nan, 0.9, nan)]
+    [('doc.txt', 0, 9, 'Traitors!', ('name_calling_labeling',), nan, 0.9, nan, ())]
     """
     nan = math.nan
+    warnings = analysis.warnings
     for s in analysis.sentences:
         scores = s.scores
         yield (source, s.start, s.end, s.text, s.techniques,
                nan if s.propaganda_score is None else s.propaganda_score,
-               *[scores[t] if t in scores else nan for t in techniques])
+               *[scores[t] if t in scores else nan for t in techniques], warnings)
 
 
 def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | None = None) -> pandas.DataFrame:
@@ -91,7 +96,9 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
         and ``end`` (offsets into that analysis's text), ``text`` (the sentence),
         ``techniques`` (a list of the technique ids found), ``propaganda_score``
         (the probability that the sentence uses any technique), then one column
-        of probabilities per technique the model scores, named by its id.
+        of probabilities per technique the model scores, named by its id, then
+        ``warnings`` (a list: the warnings of that sentence's text, e.g. that it
+        does not look like English).
 
     Raises
     ------
@@ -110,8 +117,10 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
     0      a      0   45  They are very cruel, they don't spare anyone.
     1      b      0    5                                          Rain.
     2      b      6   10                                           Sun.
-    >>> list(df.columns[6:]) == list(propdetect.TECHNIQUE_IDS)
+    >>> list(df.columns[6:-1]) == list(propdetect.TECHNIQUE_IDS)
     True
+    >>> df["warnings"][0]
+    []
     """
     pd = _pandas()
     if isinstance(analyses, Analysis):
@@ -127,9 +136,9 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
         if len(names) != len(analyses):
             raise ValueError(f"sources has {len(names)} items for {len(analyses)} analyses")
     techniques = score_columns(analyses)
-    rows = [(*row[:4], list(row[4]), *row[5:])  # techniques as a list, as in to_dict()
+    rows = [(*row[:4], list(row[4]), *row[5:-1], list(row[-1]))  # lists, as in to_dict()
             for a, name in zip(analyses, names) for row in sentence_rows(a, name, techniques)]
-    df = pd.DataFrame.from_records(rows, columns=[*COLUMNS, *techniques])
+    df = pd.DataFrame.from_records(rows, columns=[*COLUMNS, *techniques, *TAIL_COLUMNS])
     return df.astype({"start": "int64", "end": "int64", "propaganda_score": "float64",
                       **{t: "float64" for t in techniques}})
 

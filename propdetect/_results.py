@@ -244,12 +244,20 @@ class Analysis:
     ----------
     sentences : tuple of Sentence
         In text order; blank lines and surrounding whitespace belong to none.
+    warnings : tuple of str
+        What the reader should know before trusting the results, one sentence
+        each: the text does not look like English (the models know English only),
+        or it is too short to tell. Empty for an English article.
     """
 
     sentences: tuple[Sentence, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sentences", tuple(self.sentences))
+        if isinstance(self.warnings, str):
+            raise TypeError("warnings is a tuple of str, not one str")
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def flagged(self) -> tuple[Sentence, ...]:
@@ -265,13 +273,13 @@ class Analysis:
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict: ``{"sentences": [...]}``."""
-        return {"sentences": [s.to_dict() for s in self.sentences]}
+        """Return a JSON-ready dict: ``{"sentences": [...], "warnings": [...]}``."""
+        return {"sentences": [s.to_dict() for s in self.sentences], "warnings": list(self.warnings)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Analysis:
-        """Rebuild an analysis from :meth:`to_dict` output."""
-        return cls(tuple(Sentence.from_dict(s) for s in data["sentences"]))
+        """Rebuild an analysis from :meth:`to_dict` output (``warnings`` optional)."""
+        return cls(tuple(Sentence.from_dict(s) for s in data["sentences"]), tuple(data.get("warnings", ())))
 
     def to_frame(self, source: Any = 0) -> Any:
         """Return a pandas DataFrame with one row per sentence (needs pandas).

@@ -516,6 +516,12 @@ def train(examples: Any, config: TrainingConfig | Mapping[str, Any] | None = Non
     ValueError
         Fewer than two documents, or no technique with a positive example.
 
+    Warns
+    -----
+    UserWarning
+        When labels with no counterpart among the 14 techniques were dropped:
+        how many, and which.
+
     Examples
     --------
     >>> import propdetect
@@ -525,11 +531,12 @@ def train(examples: Any, config: TrainingConfig | Mapping[str, Any] | None = Non
     >>> det.techniques
     ('name_calling_labeling',)
     """
-    from ._corpus import load_documents
+    from ._corpus import _load_documents, warn_dropped
 
     if isinstance(config, Mapping):
         config = TrainingConfig.from_dict(dict(config))
-    docs, report = load_documents(examples)
+    docs, report = _load_documents(examples)
+    warn_dropped(report)  # labels with no counterpart: how many and which
     say = progress or _quiet
     for line in report.lines():
         say(line)

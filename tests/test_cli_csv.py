@@ -17,6 +17,8 @@ from tests.conftest import ROOT
 LOUD = "These traitors and thugs are destroying our great nation!"
 CALM = "The council meets on Tuesday, at the town hall."
 BASE = ["source", "start", "end", "text", "techniques"]
+TAIL = ["warnings"]  # the text's warnings
+MODEL = ["model", "model_version", "model_digest"]  # the CLI's rows name the model
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def test_one_row_per_sentence_offsets_index_the_file(tmp_path, capsys, tiny_mode
     src.write_text(text, encoding="utf-8")
     status, header, rows, err = run_csv(capsys, "--model", tiny_model, str(src))
     assert status == EXIT_OK and "1 documents, 3 sentences" in err
-    assert header == BASE + list(tiny_detector.techniques)
+    assert header == BASE + list(tiny_detector.techniques) + TAIL + MODEL
     analysis = tiny_detector.detect(text)
     assert len(rows) == len(analysis.sentences) == 3
     for row, s in zip(rows, analysis.sentences):
@@ -79,7 +81,7 @@ def test_no_input_sentence_still_writes_the_header(tmp_path, capsys, tiny_model,
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n", encoding="utf-8")
     status, header, rows, _ = run_csv(capsys, "--model", tiny_model, str(empty))
-    assert status == EXIT_OK and rows == [] and header == BASE + list(tiny_detector.techniques)
+    assert status == EXIT_OK and rows == [] and header == BASE + list(tiny_detector.techniques) + TAIL + MODEL
 
 
 def test_same_columns_and_values_as_to_frame(tmp_path, capsys, tiny_model, tiny_detector):
@@ -93,7 +95,7 @@ def test_same_columns_and_values_as_to_frame(tmp_path, capsys, tiny_model, tiny_
     assert status == EXIT_OK
     from_cli = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     frame = propdetect.to_frame(tiny_detector.detect_many(texts), sources=[str(p) for p in paths])
-    assert list(from_cli.columns) == list(frame.columns)
+    assert list(from_cli.columns) == list(frame.columns) + MODEL
     pd.testing.assert_frame_equal(from_cli[BASE[:4]], frame[BASE[:4]], check_dtype=False)
     assert from_cli["techniques"].tolist() == [";".join(t) for t in frame["techniques"]]
     scores = list(tiny_detector.techniques)
@@ -107,6 +109,6 @@ def test_real_process_with_the_bundled_model():
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     text = seed.read_text(encoding="utf-8")
     assert len(rows) == len(propdetect.detect(text).sentences) >= 20
-    assert list(rows[0]) == BASE + list(propdetect.TECHNIQUE_IDS)
+    assert list(rows[0]) == BASE + list(propdetect.TECHNIQUE_IDS) + TAIL + MODEL
     assert all(text[int(r["start"]):int(r["end"])] == r["text"] for r in rows)
     assert any("very cruel" in r["text"] and r["techniques"] for r in rows)

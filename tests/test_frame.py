@@ -17,6 +17,7 @@ TEXTS = [
     "Traitors and thugs! Is this so-called expert honest?",
 ]
 BASE = ["source", "start", "end", "text", "techniques"]
+TAIL = ["warnings"]  # the text's warnings
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def analyses() -> list[Analysis]:
 
 def test_one_row_per_sentence_with_offsets_into_the_input(analyses):
     df = propdetect.to_frame(analyses)
-    assert list(df.columns) == BASE + list(propdetect.TECHNIQUE_IDS)
+    assert list(df.columns) == BASE + list(propdetect.TECHNIQUE_IDS) + TAIL
     sentences = [(i, s) for i, a in enumerate(analyses) for s in a.sentences]
     assert len(df) == len(sentences) == 4
     for row, (i, s) in zip(df.itertuples(index=False), sentences):
@@ -59,14 +60,14 @@ def test_analysis_to_frame_is_to_frame_of_one(analyses):
 
 def test_no_sentence_gives_an_empty_frame_with_the_usual_columns():
     df = propdetect.to_frame([Analysis(), Analysis()])
-    assert len(df) == 0 and list(df.columns) == BASE + list(propdetect.TECHNIQUE_IDS)
+    assert len(df) == 0 and list(df.columns) == BASE + list(propdetect.TECHNIQUE_IDS) + TAIL
     assert df["start"].dtype == "int64"
 
 
 def test_score_columns_follow_the_model(tiny_detector):
     tiny = tiny_detector.detect("Traitors and thugs!")
     df = propdetect.to_frame([tiny])
-    assert list(df.columns) == BASE + list(tiny_detector.techniques)
+    assert list(df.columns) == BASE + list(tiny_detector.techniques) + TAIL
     assert "repetition" not in df.columns  # left out of the tiny model: no column, not a column of NaN
     # analyses of two models side by side: the union of their techniques, NaN where one has none
     both = propdetect.to_frame([tiny, propdetect.detect("Traitors and thugs!")])

@@ -37,5 +37,5 @@ def test_refuses_one_string_at_once_and_non_text_when_reached(tiny_detector):
         tiny_detector.iter_detect("one text")
     analyses = tiny_detector.iter_detect(["fine", b"bytes"])
     assert len(next(analyses).sentences) == 1
-    with pytest.raises(TypeError, match="not bytes"):
+    with pytest.raises(TypeError, match=r"iter_detect\(\): item 1 is bytes, not str: decode it"):
         next(analyses)

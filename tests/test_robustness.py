@@ -105,7 +105,7 @@ def test_str_subclass_is_accepted(det):
 def test_blank_text_gives_an_empty_analysis(det, blank):
     a = det.detect(blank)
     assert a == Analysis(()) and a.sentences == () and a.flagged == ()
-    assert a.to_dict() == {"sentences": []} and a.technique_counts() == {}
+    assert a.to_dict() == {"sentences": [], "warnings": []} and a.technique_counts() == {}
 
 
 # -- awkward text -------------------------------------------------------------------------
