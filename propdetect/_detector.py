@@ -104,6 +104,8 @@ class Detector:
         )
         self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata))
         self._evidence_top = int(metadata.get("config", {}).get("evidence_top", 3))
+        margin = metadata.get("config", {}).get("evidence_margin")
+        self._evidence_margin = float("inf") if margin is None else float(margin)
 
     def __repr__(self) -> str:
         name = self.metadata.get("name", "?")
@@ -324,7 +326,8 @@ class Detector:
         the model has one, else from the sentence model's word contributions."""
         top = self._evidence_top
         if self._token_model is not None:
-            return self._token_model.evidence(sentence, offset, ks, self.techniques, top)
+            return self._token_model.evidence(sentence, offset, ks, self.techniques, top,
+                                              self._evidence_margin)
         return linear_evidence(self._featurizer, self._coef_lex, self._word_cache, sentence,
                                offset, X, row, ks, self.techniques, top)
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ._corpus import DataError, LabelledDocument, data_digest, read_source
 from ._detector import Detector
-from ._results import Analysis, Sentence
+from ._results import Analysis
 from ._metrics import multilabel_scores
 from ._taxonomy import TECHNIQUE_IDS
 
@@ -108,7 +108,7 @@ def evidence_scores(docs: Sequence[LabelledDocument], analyses: Sequence[Analysi
 
     Examples
     --------
-    >>> from propdetect._corpus import LabelledDocument
+    >>> from propdetect import LabelledDocument, Sentence
     >>> doc = LabelledDocument("1", "They are evil thugs.", ((0, 20),), (frozenset({"name_calling_labeling"}),),
     ...                        (("name_calling_labeling", 9, 19),))
     >>> a = Analysis((Sentence(doc.text, 0, 20, ("name_calling_labeling",),

@@ -8,9 +8,10 @@ Two ways, depending on what the model was trained on:
   (for the words of the vector table), its word vector, the mean vector of its
   neighbours and a few shape bits. Because the model is linear, scoring the tokens
   of a sentence is a table lookup plus one small matrix product: no per-token
-  Python loop beyond tokenising. The evidence for a technique is the
-  ``evidence_top`` content words it scores highest, joined into one phrase when
-  only function words lie between them ("manifestations of modern fascism").
+  Python loop beyond tokenising. The evidence for a technique is the content
+  words it scores highest (at most ``evidence_top``, and only those within
+  ``evidence_margin`` logits of the best), joined into one phrase when only a
+  function word lies between them ("manifestations of modern fascism").
 * **Sentence-model contributions** (models trained on sentence labels only): the
   words whose n-grams add most to the sentence's linear score (see
   :func:`linear_evidence`).
@@ -18,8 +19,7 @@ Two ways, depending on what the model was trained on:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,8 +31,6 @@ __all__ = ["TOKEN_SHAPE", "TokenModel", "token_matrix", "linear_evidence", "merg
 
 #: Shape bits of a token, in column order after its vectors.
 TOKEN_SHAPE = ("stopword", "capitalised", "all_caps", "unknown_word", "punctuation")
-
-_UPPER = re.compile(r"[A-Z]")
 
 
 def token_matrix(sentence: str, vectors: WordVectors) -> tuple[list[tuple[str, int, int]], np.ndarray, np.ndarray]:
@@ -71,6 +69,22 @@ def token_matrix(sentence: str, vectors: WordVectors) -> tuple[list[tuple[str, i
     return toks, ids, dense
 
 
+def _is_content(word: str) -> bool:
+    """Whether a token may be evidence on its own: a word that is not a function
+    word, nor a function word's contraction ("don't", "they're"), nor a number."""
+    if not word[0].isalpha() or word in STOPWORDS:
+        return False
+    if "'" in word:
+        head = word.split("'", 1)[0]
+        return not (head in STOPWORDS or word.endswith("n't") or head in _CONTRACTED)
+    return True
+
+
+# Heads of contractions that are function words but not in STOPWORDS ("don't", "i'm").
+_CONTRACTED = frozenset({"don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "can",
+                         "couldn", "wouldn", "shouldn", "haven", "hasn", "hadn", "let", "that", "there"})
+
+
 class TokenModel:
     """Per-technique linear scores of each token of a sentence.
 
@@ -100,22 +114,25 @@ class TokenModel:
         return toks, z
 
     def evidence(self, sentence: str, offset: int, ks: Sequence[int], names: Sequence[str],
-                 top: int) -> dict[str, list[tuple[int, int]]]:
+                 top: int, margin: float = float("inf")) -> dict[str, list[tuple[int, int]]]:
         """For each technique ``k`` in ``ks``: the spans (shifted by ``offset``) of the
-        ``top`` content words it scores highest, a function word between two chosen
+        content words it scores highest, at most ``top`` of them and only those within
+        ``margin`` (in logits) of the best one, a function word between two chosen
         words joining them into one phrase."""
         toks, z = self.scores(sentence, ks)
         out: dict[str, list[tuple[int, int]]] = {}
         if not toks:
             return {names[k]: [] for k in ks}
-        content = np.fromiter((w not in STOPWORDS and w[0].isalnum() for w, _, _ in toks),
-                              dtype=bool, count=len(toks))
+        content = np.fromiter((_is_content(w) for w, _, _ in toks), dtype=bool, count=len(toks))
         stop = np.fromiter((w in STOPWORDS for w, _, _ in toks), dtype=bool, count=len(toks))
         for c, k in enumerate(ks):
             score = np.where(content, z[:, c], -np.inf)
             chosen = np.zeros(len(toks), dtype=bool)
             order = np.argsort(-score, kind="stable")[: max(top, 0)]
-            chosen[order[np.isfinite(score[order])]] = True
+            order = order[np.isfinite(score[order])]
+            if len(order):
+                order = order[score[order] >= score[order[0]] - margin]
+            chosen[order] = True
             # a single function word between two chosen words joins them
             bridge = np.zeros_like(chosen)
             bridge[1:-1] = chosen[:-2] & chosen[2:] & stop[1:-1]
@@ -229,9 +246,3 @@ def _word_features(f: Any, cache: dict[str, tuple[np.ndarray, int]], word: str) 
             cache.clear()
         cache[word] = hit
     return hit
-
-
-def token_model_arrays(model: TokenModel) -> Mapping[str, np.ndarray]:
-    """The arrays a model folder stores for its token model."""
-    return {"tok_word": model.word_weights.astype(np.float16),
-            "tok_dense": model.dense_weights, "tok_intercept": model.intercept}

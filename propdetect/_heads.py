@@ -127,7 +127,11 @@ class Heads:
         """Calibrated probabilities of a block: techniques ``(n, k)`` and, with the
         "any technique" head, the propaganda probability ``(n,)``."""
         z = sparse_dot(X.indptr, X.indices, X.data, self.coef_lex)  # type: ignore[attr-defined]
-        z += D @ self.coef_dense
+        # Row by row, not a matrix product: BLAS sums in an order that depends on
+        # the number of rows, and a score must not depend on the block it was
+        # computed in (a long document is scored in blocks).
+        for k in range(self.coef_dense.shape[1]):
+            z[:, k] += (D * self.coef_dense[:, k]).sum(axis=1)
         z += self.intercept
         p = sigmoid(self.calib_a * z + self.calib_b)
         if self.has_any:

@@ -498,6 +498,10 @@ def _validate_config(folder: Path, config: object) -> None:
             f"{where}: config 'char_ngrams' must be null or [min, max] with "
             f"1 <= min <= max <= {_MAX_CHAR_NGRAM}, got {chars!r}"
         )
+    em = config.get("evidence_margin")
+    if em is not None and (isinstance(em, bool) or not isinstance(em, (int, float)) or not em >= 0
+                           or em != em):
+        raise ModelFormatError(f"{where}: config 'evidence_margin' must be null or a number >= 0, got {em!r}")
     vw = config.get("vector_weight", 1.0)
     if isinstance(vw, bool) or not isinstance(vw, (int, float)) or not 0 < vw <= 100:
         raise ModelFormatError(f"{where}: config 'vector_weight' must be a number in (0, 100], got {vw!r}")

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 
 LOUD = "These traitors and thugs are destroying our great nation!"
 CALM = "The council meets on Tuesday, at the town hall."
-BASE = ["source", "start", "end", "text", "techniques"]
+BASE = ["source", "start", "end", "text", "techniques", "propaganda_score"]
 TAIL = ["warnings"]  # the text's warnings
 MODEL = ["model", "model_version", "model_digest"]  # the CLI's rows name the model
 
@@ -74,7 +74,7 @@ def test_errors_go_to_stderr_and_exit_1_the_rest_is_written(tmp_path, capsys, ti
                                         str(empty), str(good))
     assert status == EXIT_INPUT_ERROR
     assert "missing.txt: no such file" in err and "1 errors" in err
-    assert header[:5] == BASE and [r["source"] for r in rows] == [str(good)]
+    assert header[:6] == BASE and [r["source"] for r in rows] == [str(good)]
 
 
 def test_no_input_sentence_still_writes_the_header(tmp_path, capsys, tiny_model, tiny_detector):

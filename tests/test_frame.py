@@ -16,7 +16,7 @@ TEXTS = [
     "",
     "Traitors and thugs! Is this so-called expert honest?",
 ]
-BASE = ["source", "start", "end", "text", "techniques"]
+BASE = ["source", "start", "end", "text", "techniques", "propaganda_score"]
 TAIL = ["warnings"]  # the text's warnings
 
 

@@ -15,6 +15,16 @@ from propdetect._persist import ModelFormatError
 from propdetect._vectors import BUNDLED_VECTORS, WordVectors, bundled_vectors
 from tests.conftest import _DOCS, TINY_CONFIG
 
+SEED = "seeds/kursk-region.txt"
+
+
+@pytest.fixture(scope="module")
+def seed_text():
+    from tests.conftest import ROOT
+
+    return (ROOT / SEED).read_text(encoding="utf-8")
+
+
 # -- word vectors --------------------------------------------------------------------
 
 def test_pooling_is_mean_max_and_frequency_weighted_mean():
@@ -133,7 +143,9 @@ def _span_docs() -> list[LabelledDocument]:
 def span_detector():
     from propdetect._train import fit_detector
 
-    return fit_detector(_span_docs(), TINY_CONFIG, name="tiny-spans")
+    from dataclasses import replace
+
+    return fit_detector(_span_docs(), replace(TINY_CONFIG, cues=True), name="tiny-spans")
 
 
 def test_cue_table_lifts_words_marked_inside_spans():
@@ -157,6 +169,7 @@ def test_span_trained_model_has_token_model_cues_and_any_head(span_detector):
     assert "PDDL" in meta["word_vectors"]["licence"]
     assert {"tok_word", "cue_lift", "any_coef", "wv_vectors"} <= set(span_detector._arrays)
     assert meta["decision"]["shrinkage"] in TINY_CONFIG.threshold_shrinkage
+    assert propdetect.Detector.load().metadata["config"]["cues"] is False  # measured, not kept
 
 
 def test_token_model_evidence_names_the_marked_words(span_detector):

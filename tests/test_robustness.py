@@ -329,7 +329,7 @@ def test_scores_mapping_contract(det):
 def test_sentence_from_plain_values_equals_detected(det):
     s = det.detect("They are cruel traitors!").sentences[0]
     again = Sentence(s.text, s.start, s.end, s.techniques, dict(s.scores),
-                     {k: [list(x) for x in v] for k, v in s.evidence.items()})
+                     {k: [list(x) for x in v] for k, v in s.evidence.items()}, s.propaganda_score)
     assert again == s and Sentence.from_dict(s.to_dict()) == s
 
 

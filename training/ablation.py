@@ -24,6 +24,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from propdetect._config import TrainingConfig  # noqa: E402
+from propdetect._detector import Detector  # noqa: E402
 from propdetect._corpus import read_ptc  # noqa: E402
 from propdetect._evaluate import evaluate_detector  # noqa: E402
 from propdetect._train import fit_detector  # noqa: E402
@@ -31,15 +32,17 @@ from propdetect._train import fit_detector  # noqa: E402
 KEYS = ("micro_f1", "macro_f1", "binary_f1")
 
 
-def variants(base: TrainingConfig) -> dict[str, TrainingConfig]:
+def variants(base: TrainingConfig) -> dict[str, TrainingConfig | None]:
     v1 = replace(base, vectors=None, binary_head=False, cues=False, token_model=False)
     return {
         "0.1 recipe: n-grams, shape/context, char n-grams": v1,
-        "+ word vectors (mean, max, SIF)": replace(base, binary_head=False, cues=False,
-                                                   token_model=False),
-        "+ 'any technique' head": replace(base, cues=False, token_model=False),
-        "+ span cues": replace(base, token_model=False),
-        "+ token model for evidence (bundled)": base,
+        "+ sentence vectors (technique heads: chosen per head by CV)": replace(
+            base, binary_head=False, cues=False, token_model=False),
+        "+ 'any technique' head and its decision rule": replace(base, cues=False, token_model=False),
+        # the bundled recipe: the model training/build_bundled.py built (--model), not retrained
+        "+ token model for evidence (the bundled model)": None,
+        "tried: + span cues": replace(base, cues=True),
+        "tried: sentence vectors in every technique head": replace(base, technique_vectors="always"),
     }
 
 
@@ -48,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ptc"))
     ap.add_argument("--config", default=str(HERE / "configs" / "ptc2020.json"))
     ap.add_argument("--out", default=str(HERE / "ablation.json"))
-    ap.add_argument("--only", nargs="*", help="names of the variants to run")
+    ap.add_argument("--model", default=str(ROOT / "propdetect" / "models" / "ptc2020"),
+                    help="the model built with the bundled recipe (default: the bundled model)")
+    ap.add_argument("--only", nargs="*", help="names (or name prefixes) of the variants to run")
     args = ap.parse_args(argv)
     data = Path(args.data)
     base = TrainingConfig.from_dict(json.loads(Path(args.config).read_text()))
@@ -56,16 +61,21 @@ def main(argv: list[str] | None = None) -> int:
     dev, _ = read_ptc(data / "dev-articles", data / "dev-task-flc-tc.labels")
     rows = {}
     for name, cfg in variants(base).items():
-        if args.only and name not in args.only:
+        if args.only and not any(name.startswith(o) for o in args.only):
             continue
         t0 = time.perf_counter()
-        det = fit_detector(train, cfg, n_jobs=2)
+        if cfg is None:
+            det = Detector.load(args.model)
+            if det.metadata["config"] != base.to_dict():
+                raise SystemExit(f"{args.model} was not trained with {args.config}")
+        else:
+            det = fit_detector(train, cfg, n_jobs=2)
         seconds = time.perf_counter() - t0
         cv = det.metadata["metrics"]["cross_fitted"]
         dv = evaluate_detector(det, dev)
         ev = dv.get("evidence", {})
         rows[name] = {"cv_train": {k: cv[k] for k in KEYS}, "dev": {k: dv[k] for k in KEYS},
-                      "dev_evidence": ev, "train_seconds": seconds}
+                      "dev_evidence": ev, "train_seconds": seconds if cfg is not None else None}
         print(f"{name:34s} CV " + " ".join(f"{cv[k]:.3f}" for k in KEYS)
               + " | dev " + " ".join(f"{dv[k]:.3f}" for k in KEYS)
               + f" | evidence {ev.get('inside_gold', 0):.3f} {ev.get('touches_named', 0):.3f}"
