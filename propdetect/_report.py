@@ -58,7 +58,7 @@ def model_fields(detector: Detector) -> dict[str, str | None]:
 
 
 def model_label(fields: Mapping[str, Any]) -> str:
-    """One line naming the model: ``ptc2020-2026-11-24 (sha256:...)``."""
+    """One line naming the model: ``ptc2020-2026-11-30 (sha256:...)``."""
     return f"{fields.get('model_version') or fields.get('model') or 'unnamed'} ({fields.get('model_digest')})"
 
 
