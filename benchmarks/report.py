@@ -29,12 +29,14 @@ COMMAND = (
     "-p no:cacheprovider && python benchmarks/report.py .benchmarks/latest.json -o BENCHMARKS.md"
 )
 
-# Goals of issue 5, on a 2-core machine.
+# Goals on a 2-core machine: the musts of the model-v2 issue (#11) for the ratio to
+# the peer, cold start, model size and training wall time; issue 5's for the rest.
+# (The speed issue, #14, raises the ratio to 1.3x and training to 3 minutes.)
 GOAL_RATE = 10_000.0  # sentences/s, detect, one process
-GOAL_RATIO = 1.5  # detect vs the naive peer's predict
+GOAL_RATIO = 0.9  # detect vs the naive peer's predict
 GOAL_COLD_S = 1.0
 GOAL_RSS_MB = 400.0
-GOAL_TRAIN_S = 180.0
+GOAL_TRAIN_S = 480.0  # wall clock, both cores
 GOAL_MODEL_MB = 25.0
 
 
@@ -161,10 +163,10 @@ def result_rows(r: Results) -> tuple[list[Row], list[Row]]:
         what = r.extra("test_train", "train_corpus")
         n = r.extra("test_train", "train_sentences")
         cpu = r.extra("test_train", "cpu_s")
-        judged = cpu if cpu is not None else train
-        figure = f"{cpu:.0f} s CPU, {train:.0f} s wall" if cpu is not None else f"{train:.0f} s wall"
-        goals.append(Row(f"training, {what}, {n:,} sentences, bundled config", figure, goal,
-                         judged <= GOAL_TRAIN_S))
+        # Training runs on both cores: its goal is wall time (CPU time beside it).
+        figure = f"{train:.0f} s wall, {cpu:.0f} s CPU" if cpu is not None else f"{train:.0f} s wall"
+        goals.append(Row(f"training, {what}, {n:,} sentences, bundled config, 2 cores", figure,
+                         goal.replace("min", "min wall"), train <= GOAL_TRAIN_S))
     else:
         goals.append(_missing("training", goal))
 

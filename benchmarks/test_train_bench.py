@@ -1,9 +1,10 @@
-"""Training time on the whole training corpus with the bundled model's config (minutes)."""
+"""Training time on the whole training corpus with the bundled model's config and both
+cores, as ``training/build_bundled.py`` trains it (wall clock: the heads run in worker
+processes, whose CPU time this process does not see)."""
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,6 @@ def test_train(benchmark, corpus, record) -> None:
     record(what="fit_detector, bundled config", train_corpus=corpus.train_name,
            train_documents=len(docs), train_sentences=sum(len(d.spans) for d in docs),
            config=config.to_dict())
-    c0 = time.process_time()
-    det = benchmark.pedantic(lambda: fit_detector(docs, config, name="bench"), rounds=1, iterations=1)
-    # CPU time: what the wall time would be on an idle machine (training is single-threaded).
-    record(cpu_s=time.process_time() - c0)
+    det = benchmark.pedantic(lambda: fit_detector(docs, config, name="bench", n_jobs=2),
+                             rounds=1, iterations=1)
     assert len(det.techniques) > 0

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,11 @@ class DataError(ValueError):
     """Labelled data that cannot be used, with the file and line that say why."""
 
 
+class _BadRow(DataError):
+    """A malformed record (invalid JSON, wrong number of CSV fields, a missing field,
+    empty text): an error, or skipped and counted under ``skip_bad_rows``."""
+
+
 @dataclass(frozen=True)
 class LabelledDocument:
     """A text with its gold sentence spans and the technique ids of each sentence."""
@@ -54,6 +60,10 @@ class LabelledDocument:
     text: str
     spans: tuple[tuple[int, int], ...]
     labels: tuple[frozenset[str], ...]
+    #: The gold technique spans ``(technique id, start, end)`` into ``text``, when the
+    #: data marks them (PTC span files); sentence-level data has none. They train the
+    #: token model that picks the evidence.
+    technique_spans: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def sentences(self) -> list[str]:
@@ -70,6 +80,8 @@ class CorpusReport:
     spans: int = 0
     dropped_labels: Counter = field(default_factory=Counter)
     skipped_spans: list[str] = field(default_factory=list)
+    #: The malformed records skipped under ``skip_bad_rows``, as error messages.
+    skipped_rows: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
@@ -80,7 +92,33 @@ class CorpusReport:
             out.append(f"dropped {n} {what} labelled {label!r} (no counterpart among the 14 techniques)")
         for s in self.skipped_spans:
             out.append(f"skipped {s}")
+        if self.skipped_rows:
+            shown = "; ".join(self.skipped_rows[:3]) + ("; ..." if len(self.skipped_rows) > 3 else "")
+            out.append(f"skipped {len(self.skipped_rows)} bad row(s) (skip_bad_rows): {shown}")
         return out
+
+    def dropped_message(self) -> str | None:
+        """One sentence naming how many labels were dropped and which, or None.
+
+        Examples
+        --------
+        >>> CorpusReport(dropped_labels=Counter({"Smears": 2, "Obfuscation": 1})).dropped_message()
+        "dropped 3 label(s) with no counterpart among the 14 techniques: 'Obfuscation' (1), 'Smears' (2)"
+        """
+        if not self.dropped_labels:
+            return None
+        n = sum(self.dropped_labels.values())
+        which = ", ".join(f"{label!r} ({c})" for label, c in sorted(self.dropped_labels.items()))
+        what = "span label(s)" if self.spans else "label(s)"
+        return f"dropped {n} {what} with no counterpart among the 14 techniques: {which}"
+
+
+def warn_dropped(report: CorpusReport, stacklevel: int = 2) -> None:
+    """Warn (``UserWarning``) when ``report`` counts dropped labels: the Python API
+    reports them as the command line does."""
+    msg = report.dropped_message()
+    if msg is not None:
+        warnings.warn(msg, UserWarning, stacklevel=stacklevel + 1)
 
 
 def _resolve_label(label: str, where: str) -> str | None:
@@ -148,6 +186,17 @@ def read_ptc(articles: str | os.PathLike[str], labels: str | os.PathLike[str],
     DataError
         Unreadable file, malformed line, unknown label, bad offsets, a span for an
         article that is not in the folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "articles").mkdir()
+    >>> _ = (root / "articles" / "article7.txt").write_text("A title\\n\\nThese traitors lie.\\nIt rained.\\n")
+    >>> _ = (root / "spans.labels").write_text("7\\tName_Calling,Labeling\\t15\\t23\\n")
+    >>> docs, report = read_ptc(root / "articles", root / "spans.labels")
+    >>> docs[0].id, docs[0].sentences, docs[0].labels[1]
+    ('7', ['A title', 'These traitors lie.', 'It rained.'], frozenset({'name_calling_labeling'}))
     """
     articles = Path(articles)
     if not articles.is_dir():
@@ -211,7 +260,8 @@ def _label_lines(doc_id: str, text: str, spans: Sequence[tuple[str, int, int]]) 
             if lines[i][1] > s:
                 labels[i].add(tid)
             i += 1
-    return LabelledDocument(doc_id, text, tuple(lines), tuple(frozenset(x) for x in labels))
+    return LabelledDocument(doc_id, text, tuple(lines), tuple(frozenset(x) for x in labels),
+                            tuple(sorted(spans, key=lambda t: (t[1], t[2], t[0]))))
 
 
 def data_digest(docs: Iterable[LabelledDocument]) -> str:
@@ -263,34 +313,52 @@ def _stripped_bounds(text: str) -> tuple[int, int] | None:
     return lines[0][0], lines[-1][1]
 
 
-def _documents_from_records(records: Iterable[tuple[str, Any]],
-                            report: CorpusReport | None = None) -> tuple[list[LabelledDocument], CorpusReport]:
+def _check_record(where: str, rec: Any) -> str:
+    """The text of a well-formed record, else :class:`_BadRow` naming the problem."""
+    if isinstance(rec, _BadRow):
+        raise rec
+    if not isinstance(rec, Mapping):
+        raise _BadRow(
+            f"{where}: expected an object with {TEXT_FIELD!r} and {LABELS_FIELD!r}, got {type(rec).__name__}"
+        )
+    missing = [k for k in (TEXT_FIELD, LABELS_FIELD) if k not in rec]
+    if missing:
+        raise _BadRow(
+            f"{where}: missing field(s) {', '.join(map(repr, missing))}; each record needs "
+            f"{TEXT_FIELD!r} (the sentence) and {LABELS_FIELD!r} (a list of technique names, [] for none)"
+        )
+    text = rec[TEXT_FIELD]
+    if not isinstance(text, str) or not text.strip():
+        raise _BadRow(f"{where}: {TEXT_FIELD!r} must be a non-empty string, got {text!r}")
+    return text
+
+
+def _documents_from_records(records: Iterable[tuple[str, Any]], report: CorpusReport | None = None,
+                            skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
     """``(where, record)`` pairs -> documents, grouping records that share a
-    ``doc_id``/``id``; records without one are a document each."""
+    ``doc_id``/``id``; records without one are a document each. A record may be a
+    :class:`_BadRow` (a reader's parse error): raised, or with ``skip_bad_rows``
+    counted in the report like a malformed record."""
     report = report if report is not None else CorpusReport()
     groups: dict[str, list[tuple[str, frozenset[str]]]] = {}
     n = 0
     for where, rec in records:
         n += 1
-        if not isinstance(rec, Mapping):
-            raise DataError(
-                f"{where}: expected an object with {TEXT_FIELD!r} and {LABELS_FIELD!r}, got {type(rec).__name__}"
-            )
-        missing = [k for k in (TEXT_FIELD, LABELS_FIELD) if k not in rec]
-        if missing:
-            raise DataError(
-                f"{where}: missing field(s) {', '.join(map(repr, missing))}; each record needs "
-                f"{TEXT_FIELD!r} (the sentence) and {LABELS_FIELD!r} (a list of technique names, [] for none)"
-            )
-        text = rec[TEXT_FIELD]
-        if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{where}: {TEXT_FIELD!r} must be a non-empty string, got {text!r}")
+        try:
+            text = _check_record(where, rec)
+        except _BadRow as exc:
+            if not skip_bad_rows:
+                raise
+            report.skipped_rows.append(str(exc))
+            continue
         labels = _labels_of(rec[LABELS_FIELD], where, report)
         key = next((rec[k] for k in GROUP_FIELDS if rec.get(k) not in (None, "")), None)
         gkey = f"\0{n}" if key is None else str(key)
         groups.setdefault(gkey, []).append((text, labels))
     if n == 0:
         raise DataError("no records: the data is empty")
+    if not groups:
+        raise DataError(f"no usable records: all {n} were skipped as bad rows (first: {report.skipped_rows[0]})")
     docs = []
     for i, (gkey, items) in enumerate(groups.items(), start=1):
         parts, spans, pos = [], [], 0
@@ -306,12 +374,12 @@ def _documents_from_records(records: Iterable[tuple[str, Any]],
     return docs, report
 
 
-def _documents_from_file(path: Path, records: Iterable[tuple[str, Any]],
-                         empty: str) -> tuple[list[LabelledDocument], CorpusReport]:
+def _documents_from_file(path: Path, records: Iterable[tuple[str, Any]], empty: str,
+                         skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
     records = list(records)
     if not records:
         raise DataError(f"{path}: {empty}")
-    return _documents_from_records(records)
+    return _documents_from_records(records, skip_bad_rows=skip_bad_rows)
 
 
 def _nonblank_lines(path: Path, text: str) -> Iterator[tuple[str, str]]:
@@ -321,7 +389,8 @@ def _nonblank_lines(path: Path, text: str) -> Iterator[tuple[str, str]]:
             yield f"{path}:{lineno}", line
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], CorpusReport]:
+def read_jsonl(path: str | os.PathLike[str],
+               skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
     """Read labelled sentences from a JSON Lines file.
 
     Each non-blank line is an object ``{"text": str, "techniques": [name, ...]}``;
@@ -334,6 +403,10 @@ def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], Co
     ----------
     path : path
         A UTF-8 ``.jsonl`` file.
+    skip_bad_rows : bool, default=False
+        Skip malformed lines (invalid JSON, not an object, a missing field,
+        empty text) and list them in the report's ``skipped_rows`` instead of
+        raising. An unknown label is an error either way.
 
     Returns
     -------
@@ -364,26 +437,37 @@ def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], Co
             try:
                 yield where, json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(
+                yield where, _BadRow(
                     f"{where}: invalid JSON ({exc.msg} at column {exc.colno}); "
                     f"each line must be one object like {{\"text\": \"...\", \"techniques\": []}}"
-                ) from None
+                )
 
-    return _documents_from_file(path, records(), "no records (the file is empty)")
+    return _documents_from_file(path, records(), "no records (the file is empty)", skip_bad_rows)
 
 
-def read_csv(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], CorpusReport]:
+def read_csv(path: str | os.PathLike[str],
+             skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
     """Read labelled sentences from a CSV file with a header row.
 
     Columns ``text`` and ``techniques`` (technique names separated by ``;``, empty
     for none) are required; an optional ``doc_id`` (or ``id``) column groups rows
-    into documents as in :func:`read_jsonl`. Other columns are ignored.
+    into documents as in :func:`read_jsonl`. Other columns are ignored. Every
+    row has as many fields as the header (an empty ``techniques`` field for none).
+
+    Parameters
+    ----------
+    path : path
+        A UTF-8 CSV file with a header row.
+    skip_bad_rows : bool, default=False
+        Skip rows with too few or too many fields or an empty text, and list them
+        in the report's ``skipped_rows``, instead of raising.
 
     Raises
     ------
     DataError
-        Unreadable or non-UTF-8 file, a missing column, malformed CSV, empty text,
-        an unknown label; the message names the file and line.
+        Unreadable or non-UTF-8 file, a missing column, malformed CSV, a row with
+        too few or too many fields, empty text, an unknown label; the message
+        names the file and line.
 
     Examples
     --------
@@ -422,16 +506,22 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[list[LabelledDocument], Corp
                 raise DataError(f"{path}:{start}: malformed CSV ({exc})") from None
             where = f"{path}:{start}"
             start = reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue
+            if len(row) <= 1 and not "".join(row).strip():
+                continue  # a blank line
             if len(row) > len(header):
-                raise DataError(
+                yield where, _BadRow(
                     f"{where}: {len(row)} fields but the header has {len(header)}; quote fields that "
                     f"contain commas"
                 )
-            yield where, dict(zip(header, row + [""] * (len(header) - len(row))))
+            elif len(row) < len(header):
+                yield where, _BadRow(
+                    f"{where}: {len(row)} field(s) but the header has {len(header)} ({', '.join(header)}); "
+                    f"add the missing ones (an empty {LABELS_FIELD} field for none)"
+                )
+            else:
+                yield where, dict(zip(header, row))
 
-    return _documents_from_file(path, records(), "no data rows after the header")
+    return _documents_from_file(path, records(), "no data rows after the header", skip_bad_rows)
 
 
 def _json_array_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
@@ -477,6 +567,15 @@ def read_semeval2021(path: str | os.PathLike[str]) -> tuple[list[LabelledDocumen
     DataError
         Unreadable file, invalid JSON, a missing field, empty text, an unknown label;
         the message names the file and line.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "dev_set_task1.txt"
+    >>> _ = p.write_text(json.dumps([{"id": "1", "labels": ["Smears", "Doubt"], "text": "Is he honest?"}]))
+    >>> docs, report = read_semeval2021(p)
+    >>> docs[0].labels, dict(report.dropped_labels)
+    ((frozenset({'doubt'}),), {'Smears': 1})
     """
     path = Path(path)
     text = _read_text(path).removeprefix("\ufeff")
@@ -532,7 +631,7 @@ def _is_hf(obj: object, cls: str) -> bool:
     return mod is not None and isinstance(obj, getattr(mod, cls, ()))
 
 
-def documents_from_dataset(ds: Any) -> tuple[list[LabelledDocument], CorpusReport]:
+def documents_from_dataset(ds: Any, skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
     """A Hugging Face ``datasets.Dataset`` with ``text`` and ``techniques`` columns
     (and optionally ``doc_id``/``id``) -> labelled documents.
 
@@ -566,28 +665,133 @@ def documents_from_dataset(ds: Any) -> tuple[list[LabelledDocument], CorpusRepor
                 row = {**row, LABELS_FIELD: [names[x] if isinstance(x, int) else x for x in row[LABELS_FIELD]]}
             yield f"dataset row {i}", row
 
-    return _documents_from_records(rows())
+    return _documents_from_records(rows(), skip_bad_rows=skip_bad_rows)
 
 
-def load_documents(examples: Any) -> tuple[list[LabelledDocument], CorpusReport]:
-    """Whatever :func:`propdetect.train` accepts -> labelled documents.
+def load_documents(source: Any, format: str | None = None, *,  # noqa: A002 -- the word users know
+                   labels: str | os.PathLike[str] | None = None, skip_bad_spans: bool = False,
+                   skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read labelled sentences from a file, a folder or a Python object.
 
-    A sequence of :class:`LabelledDocument` is used as is; a Hugging Face
-    ``Dataset`` goes through :func:`documents_from_dataset`; any other iterable
-    is taken as mappings (:func:`documents_from_examples`).
+    Parameters
+    ----------
+    source : path, DataFrame, datasets.Dataset or iterable
+        A file, or a folder of PTC articles (with ``labels``); a pandas DataFrame
+        or a Hugging Face ``Dataset`` with ``text`` and ``techniques`` columns (and
+        optionally ``doc_id``); an iterable of dicts with those keys; or
+        :class:`LabelledDocument` objects, returned as they are.
+    format : {"ptc", "jsonl", "csv", "semeval2021"}, optional
+        The format of a path. By default a folder is ``ptc`` and a file is known
+        by its name: ``*.jsonl`` (:func:`read_jsonl`), ``*.csv`` (:func:`read_csv`),
+        ``*.json`` or ``*_task1.txt`` (:func:`read_semeval2021`).
+    labels : path, optional
+        With a PTC folder: its span annotations, one merged file or a folder of
+        per-article files (:func:`read_ptc`).
+    skip_bad_spans : bool, default=False
+        With a PTC folder: skip spans that fall outside their article, and list
+        them in the report, instead of raising.
+    skip_bad_rows : bool, default=False
+        With sentence records (JSON Lines, CSV, a DataFrame, a dataset, dicts):
+        skip malformed ones (invalid JSON, wrong number of CSV fields, a missing
+        field, empty text) and list them in the report's ``skipped_rows``,
+        instead of raising.
+
+    Returns
+    -------
+    documents : list of LabelledDocument
+    report : CorpusReport
+        What was read, and the labels dropped (no counterpart among the 14
+        techniques), spans or rows skipped.
+
+    Raises
+    ------
+    DataError
+        The data cannot be used; the message names the file and line, or the item.
+
+    Warns
+    -----
+    UserWarning
+        When labels with no counterpart among the 14 techniques were dropped:
+        how many, and which.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, propdetect
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sentences.csv"
+    >>> _ = p.write_text("doc_id,text,techniques\\na,Traitors!,name calling\\na,It rained.,\\n")
+    >>> docs, report = propdetect.load_documents(p)
+    >>> docs[0].sentences, docs[0].labels
+    (['Traitors!', 'It rained.'], (frozenset({'name_calling_labeling'}), frozenset()))
+    >>> report.lines()
+    ['read 1 documents, 2 sentences']
+    >>> docs, _ = propdetect.load_documents([{"text": "Is he honest?", "techniques": ["Doubt"]}])
+    >>> docs[0].labels
+    (frozenset({'doubt'}),)
     """
-    if _is_hf(examples, "Dataset") or _is_hf(examples, "DatasetDict"):
-        return documents_from_dataset(examples)
-    if isinstance(examples, (str, bytes, os.PathLike)):
-        documents_from_examples(examples)  # raises the explanatory error
-    items = list(examples)
+    docs, report = _load_documents(source, format, labels=labels, skip_bad_spans=skip_bad_spans,
+                                   skip_bad_rows=skip_bad_rows)
+    warn_dropped(report)
+    return docs, report
+
+
+def _load_documents(source: Any, format: str | None = None, *,  # noqa: A002
+                    labels: str | os.PathLike[str] | None = None, skip_bad_spans: bool = False,
+                    skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
+    """:func:`load_documents` without the warning (callers report the drops themselves)."""
+    if isinstance(source, (str, os.PathLike)):
+        return _load_path(Path(source), format, labels, skip_bad_spans, skip_bad_rows)
+    if format is not None or labels is not None:
+        raise DataError("format= and labels= describe a file or folder; "
+                        f"a {type(source).__name__} is read as it is")
+    if _is_hf(source, "Dataset") or _is_hf(source, "DatasetDict"):
+        return documents_from_dataset(source, skip_bad_rows)
+    from ._frame import frame_records, is_frame
+
+    if is_frame(source):
+        return _documents_from_records(frame_records(source), skip_bad_rows=skip_bad_rows)
+    if isinstance(source, bytes):
+        documents_from_examples(source)  # raises the explanatory error
+    items = list(source)
     if items and all(isinstance(x, LabelledDocument) for x in items):
         report = CorpusReport(documents=len(items), sentences=sum(len(d.spans) for d in items))
         return items, report
     if any(isinstance(x, LabelledDocument) for x in items):
         raise DataError("examples: mix of LabelledDocument and other items; pass one kind")
     return _documents_from_records(
-        ((f"examples: item {i}", ex) for i, ex in enumerate(items, start=1)))
+        ((f"examples: item {i}", ex) for i, ex in enumerate(items, start=1)), skip_bad_rows=skip_bad_rows)
+
+
+def _load_path(path: Path, fmt: str | None, labels: str | os.PathLike[str] | None,
+               skip_bad_spans: bool, skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
+    """:func:`load_documents` of a path: name the format, then :func:`read_source`."""
+    if fmt is None:
+        name = path.name.lower()
+        if path.is_dir():
+            fmt = "ptc"
+        elif name.endswith(".jsonl"):
+            fmt = "jsonl"
+        elif name.endswith(".csv"):
+            fmt = "csv"
+        elif name.endswith((".json", "_task1.txt")):
+            fmt = "semeval2021"
+        elif not path.exists():
+            raise DataError(f"{path}: no such file or folder")
+        else:
+            raise DataError(f"{path}: cannot tell its format from its name; pass format= one of "
+                            f"{', '.join(SOURCE_FORMATS)}")
+    elif fmt not in SOURCE_FORMATS:
+        raise DataError(f"format {fmt!r} is not one of {', '.join(SOURCE_FORMATS)}")
+    if fmt == "ptc":
+        if labels is None:
+            raise DataError(f"{path}: PTC articles need their span annotations: pass labels=FILE_OR_FOLDER")
+        return read_source({"format": "ptc", "articles": str(path), "labels": str(labels),
+                            "skip_bad_spans": skip_bad_spans})
+    if labels is not None:
+        raise DataError(f"labels= goes with a folder of PTC articles, not with {fmt} data")
+    source: dict[str, Any] = {"format": fmt, "path": str(path)}
+    if skip_bad_rows:
+        source["skip_bad_rows"] = True
+    return read_source(source)
 
 
 #: The data formats a source mapping (``metadata["training_data"]["source"]``, the
@@ -603,7 +807,8 @@ def read_source(source: Mapping[str, Any],
     ----------
     source : mapping
         ``{"format": "ptc", "articles": DIR, "labels": PATH, "skip_bad_spans": bool}``
-        or ``{"format": "jsonl" | "csv" | "semeval2021", "path": FILE}``.
+        or ``{"format": "jsonl" | "csv" | "semeval2021", "path": FILE}``; jsonl and csv
+        sources may add ``"skip_bad_rows": true``.
     base : path, optional
         Folder against which relative paths are resolved.
 
@@ -623,6 +828,8 @@ def read_source(source: Mapping[str, Any],
     if fmt == "ptc":
         return read_ptc(path("articles"), path("labels"), skip_bad_spans=bool(source.get("skip_bad_spans")))
     readers = {"jsonl": read_jsonl, "csv": read_csv, "semeval2021": read_semeval2021}
+    if fmt in ("jsonl", "csv") and source.get("skip_bad_rows"):
+        return readers[fmt](path("path"), skip_bad_rows=True)
     if fmt in readers:
         return readers[fmt](path("path"))
     raise DataError(f"data source format {fmt!r} is not one of {', '.join(SOURCE_FORMATS)}")

@@ -17,11 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from ._features import STOPWORDS as _STOPWORDS
-from ._features import DocStats, Featurizer, doc_stats, token_spans, tokenize
+from ._cues import CueTable
+from ._evidence import TokenModel, linear_evidence
+from ._features import DocStats, Featurizer, doc_stats, tokenize
+from ._heads import Heads
+from ._language import language_warnings
 from ._persist import read_model, write_model
 from ._results import Analysis, Sentence, _Scores
 from ._sentences import split_sentences
+from ._vectors import WordVectors
 
 __all__ = ["Detector", "BUNDLED_MODEL"]
 
@@ -43,22 +47,12 @@ def _check_text(text: object) -> str:
     raise TypeError(f"detect() takes a str, not {type(text).__name__}")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function without overflow warnings for large |x|."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def _sparse_dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
-                weights: np.ndarray) -> np.ndarray:
-    """Rows of a CSR matrix times a dense matrix, with NumPy only."""
-    n = len(indptr) - 1
-    out = np.zeros((n, weights.shape[1]), dtype=np.float64)
-    if len(indices) == 0:
-        return out
-    contrib = weights[indices] * data[:, None]
-    nonempty = indptr[1:] > indptr[:-1]
-    out[nonempty] = np.add.reduceat(contrib, indptr[:-1][nonempty], axis=0)
-    return out
+def _check_item(text: object, index: int, caller: str) -> str:
+    """:func:`_check_text` for one item of many: the error names the item's index."""
+    if isinstance(text, str):
+        return text
+    hint = ": decode it first, e.g. data.decode('utf-8')" if isinstance(text, (bytes, bytearray)) else ""
+    raise TypeError(f"{caller}(): item {index} is {type(text).__name__}, not str{hint}")
 
 
 class Detector:
@@ -72,7 +66,11 @@ class Detector:
     techniques : tuple of str
         The technique ids this model scores, in the order of its weights.
     thresholds : mapping of str to float
-        Per technique, the probability from which it is reported.
+        Per technique, the probability from which it is reported (read-only; see
+        :meth:`with_thresholds`).
+    propaganda_threshold : float or None
+        The propaganda probability from which a sentence is flagged (models with
+        an "any technique" head), else ``None``.
     metadata : mapping
         What ``metadata.json`` says: versions, data digest, config, metrics.
 
@@ -90,26 +88,101 @@ class Detector:
                  metadata: Mapping[str, Any]) -> None:
         self._featurizer = featurizer
         techniques = tuple(metadata["techniques"])
-        n_terms = len(featurizer.vocabulary_)
-        coef = np.asarray(arrays["coef"], dtype=np.float32)
-        self._coef_lex = coef[:n_terms]
-        self._coef_dense = coef[n_terms:].astype(np.float64)
-        self._intercept = np.asarray(arrays["intercept"], dtype=np.float64)
-        self._calib_a = np.asarray(arrays["calib_a"], dtype=np.float64)
-        self._calib_b = np.asarray(arrays["calib_b"], dtype=np.float64)
-        self._thresholds = np.asarray(arrays["thresholds"], dtype=np.float64)
+        self._heads = Heads.from_arrays(arrays, len(featurizer.vocabulary_))
+        self._coef_lex = self._heads.coef_lex  # the techniques' lexical weights (evidence)
+        self._thresholds = self._heads.thresholds
+        self._token_model = (
+            TokenModel(arrays["tok_word"], arrays["tok_dense"], arrays["tok_intercept"],
+                       featurizer.vectors)
+            if "tok_word" in arrays and featurizer.vectors is not None else None
+        )
         self._arrays = dict(arrays)
         self._word_cache: dict[str, tuple[np.ndarray, int]] = {}
         self.techniques: tuple[str, ...] = techniques
-        self.thresholds: Mapping[str, float] = MappingProxyType(
+        self._threshold_map: Mapping[str, float] = MappingProxyType(
             dict(zip(techniques, self._thresholds.tolist()))
         )
         self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata))
         self._evidence_top = int(metadata.get("config", {}).get("evidence_top", 3))
+        margin = metadata.get("config", {}).get("evidence_margin")
+        self._evidence_margin = float("inf") if margin is None else float(margin)
 
     def __repr__(self) -> str:
         name = self.metadata.get("name", "?")
         return f"<Detector {name!r}: {len(self.techniques)} techniques>"
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        """Technique id -> the probability from which it is named (read-only)."""
+        return self._threshold_map
+
+    @property
+    def propaganda_threshold(self) -> float | None:
+        """The propaganda probability from which a sentence is flagged, or ``None``
+        for a model without an "any technique" head."""
+        return self._heads.any_threshold
+
+    def with_thresholds(self, thresholds: float | Mapping[str, float]) -> Detector:
+        """A detector that decides with other thresholds (this one is unchanged).
+
+        Parameters
+        ----------
+        thresholds : float or mapping
+            One probability for every technique and for the propaganda flag, or a
+            mapping from technique ids (or any name :func:`propdetect.technique`
+            resolves) to probabilities; the key ``"propaganda"`` sets the flag's
+            threshold. Higher means fewer, surer flags.
+
+        Returns
+        -------
+        Detector
+            Sharing this one's weights; :meth:`save` writes the new thresholds.
+
+        Raises
+        ------
+        ValueError
+            A value outside [0, 1], or a technique this model does not score.
+
+        Examples
+        --------
+        >>> det = Detector.load()
+        >>> strict = det.with_thresholds({"loaded_language": 0.9, "propaganda": 0.8})
+        >>> strict.thresholds["loaded_language"], strict.propaganda_threshold
+        (0.9, 0.8)
+        >>> det.with_thresholds(0.5).thresholds["doubt"]
+        0.5
+        """
+        from ._taxonomy import UnknownTechniqueError, technique
+
+        thr = self._thresholds.copy()
+        any_thr = self._heads.any_threshold
+        if isinstance(thresholds, Mapping):
+            items = list(thresholds.items())
+        else:
+            items = [(t, thresholds) for t in self.techniques] + [("propaganda", thresholds)]
+        for key, value in items:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold for {key!r} must be a probability in [0, 1], got {value!r}")
+            if key == "propaganda":
+                if any_thr is not None:
+                    any_thr = float(value)
+                elif isinstance(thresholds, Mapping):
+                    raise ValueError("this model has no 'any technique' head: no 'propaganda' threshold")
+                continue
+            try:
+                tid = technique(key).id
+            except UnknownTechniqueError as exc:
+                raise ValueError(str(exc)) from None
+            if tid not in self.techniques:
+                raise ValueError(f"this model does not score {tid!r}; it scores {', '.join(self.techniques)}")
+            thr[self.techniques.index(tid)] = float(value)
+        arrays = dict(self._arrays)
+        arrays["thresholds"] = thr
+        if any_thr is not None and "any_head" in arrays:
+            head = np.array(arrays["any_head"], dtype=np.float64)
+            head[3] = any_thr
+            arrays["any_head"] = head
+        return type(self)(self._featurizer, arrays, self.metadata)
 
     # -- loading and saving ----------------------------------------------------
     @classmethod
@@ -136,8 +209,15 @@ class Detector:
     @classmethod
     def _from_parts(cls, meta: Mapping[str, Any], vocabulary: list[str],
                     arrays: Mapping[str, np.ndarray]) -> Detector:
+        vectors = None
+        if "wv_words" in arrays:
+            name = (meta.get("word_vectors") or {}).get("name", "custom")
+            vectors = WordVectors.from_arrays(dict(arrays), name=name)
         f = Featurizer.from_state(meta.get("config", {}), vocabulary, arrays["idf"],
-                                  arrays["dense_mean"], arrays["dense_scale"])
+                                  arrays["dense_mean"], arrays["dense_scale"], vectors,
+                                  arrays.get("vec_mean"), arrays.get("vec_scale"))
+        if "cue_lift" in arrays and vectors is not None:
+            f.set_cues(CueTable(arrays["cue_lift"], vectors), arrays["cue_mean"], arrays["cue_scale"])
         return cls(f, arrays, meta)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -152,13 +232,10 @@ class Detector:
 
     # -- scoring ---------------------------------------------------------------
     def _score_block(self, sentences: Sequence[str], stats: DocStats | None,
-                     offset: int) -> tuple[np.ndarray, Any]:
+                     offset: int) -> tuple[np.ndarray, np.ndarray | None, Any]:
         X, D = self._featurizer.transform_doc(sentences, stats, offset)
-        z = _sparse_dot(X.indptr, X.indices, X.data, self._coef_lex)
-        z += D @ self._coef_dense
-        z += self._intercept
-        p = _sigmoid(self._calib_a * z + self._calib_b)
-        return p, X
+        p, p_any = self._heads.proba(X, D)
+        return p, p_any, X
 
     def predict_proba_doc(self, sentences: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities for the sentences of one document.
@@ -172,7 +249,7 @@ class Detector:
         -------
         ndarray of shape (n_sentences, n_techniques)
         """
-        return np.vstack([p for p, _ in self._iter_blocks(sentences)] or
+        return np.vstack([p for p, _, _ in self._iter_blocks(sentences)] or
                          [np.zeros((0, len(self.techniques)))])
 
     def _iter_blocks(self, sentences: Sequence[str]):  # noqa: ANN202
@@ -220,116 +297,39 @@ class Detector:
         thr = self._thresholds
         out: list[Sentence] = []
         base = 0
-        for p, X in self._iter_blocks(sents):
+        for p, p_any, X in self._iter_blocks(sents):
             # Each Sentence's scores are a read-only view of its row of this block
             # (see _results._Scores): ~80 bytes a sentence instead of a 14-key dict.
             p.flags.writeable = False
-            above = p >= thr
+            named = self._heads.decide(p, p_any)
+            # most confident first: highest probability relative to its threshold
+            rel = p / np.maximum(thr, 1e-12)
+            any_list = p_any.tolist() if p_any is not None else None
             for i in range(len(p)):
                 a, b = spans[base + i]
                 found: tuple[str, ...] = ()
                 evidence: dict[str, list[tuple[int, int]]] = {}
-                if above[i].any():
-                    row = p[i]
-                    ks = sorted(np.flatnonzero(above[i]).tolist(), key=lambda k: -row[k])
+                if named[i].any():
+                    row = rel[i]
+                    ks = sorted(np.flatnonzero(named[i]).tolist(), key=lambda k: -row[k])
                     found = tuple(ids[k] for k in ks)
                     evidence = self._evidence(sents[base + i], a, X, i, ks)
                 out.append(Sentence(sents[base + i], a, b, found,
-                                    _Scores._of_row(ids, p, i), evidence))
+                                    _Scores._of_row(ids, p, i), evidence,
+                                    any_list[i] if any_list is not None else None))
             base += len(p)
-        return Analysis(tuple(out))
-
-    def _word_features(self, word: str) -> tuple[np.ndarray, int]:
-        """Columns of a word's unigram and char n-grams (cached), and how many of
-        them (at the end) are char n-grams."""
-        hit = self._word_cache.get(word)
-        if hit is None:
-            f = self._featurizer
-            j = f.vocabulary_.get(word)
-            head = [j] if j is not None and j < f.n_word_terms_ else []
-            chars = sorted(set(f._char_ids(word))) if f.char_ngrams and word[0].isalpha() else []
-            hit = (np.asarray(head + chars, dtype=np.int64), len(chars))
-            if len(self._word_cache) >= 100_000:  # bounded on endless new words
-                self._word_cache.clear()
-            self._word_cache[word] = hit
-        return hit
+        return Analysis(tuple(out), language_warnings(text))
 
     def _evidence(self, sentence: str, offset: int, X: Any, row: int,
                   ks: list[int]) -> dict[str, list[tuple[int, int]]]:
-        """The words of the sentence that add most to each technique's score.
-
-        The model is linear, so a technique's score is a sum of one term per
-        feature (weight x TF-IDF value). Those terms are gathered into units a
-        reader can see: each word (its unigram plus, split evenly among the words
-        that contain it, each of its character n-grams) and each word n-gram.
-        The ``evidence_top`` units that add most, if they add anything, are the
-        evidence; function words alone ("as", "as a") are never evidence.
-        """
-        f = self._featurizer
-        vocab = f.vocabulary_
-        lo, hi = X.indptr[row], X.indptr[row + 1]
-        cols, vals = X.indices[lo:hi], X.data[lo:hi]
-        if len(cols) == 0:
-            return {self.techniques[k]: [] for k in ks}
-        toks = token_spans(sentence)
-        words = [t for t, _, _ in toks]
-        n_word = f.n_word_terms_
-        # Each unit is a visible span; its score is the sum of the terms of its
-        # features: (unit, feature, share) triples, char n-grams shared out
-        # among the words that contain them.
-        spans: list[tuple[int, int]] = []
-        feats: list[np.ndarray] = []
-        n_char: list[int] = []
-        for i, w in enumerate(words):
-            if w in _STOPWORDS:
-                continue
-            fw, nc = self._word_features(w)
-            spans.append((toks[i][1], toks[i][2]))
-            feats.append(fw)
-            n_char.append(nc)
-        n_units_words = len(spans)
-        bigram_feats: list[int] = []
-        for n in range(2, f.ngram_max + 1):
-            for i in range(len(words) - n + 1):
-                gram = words[i : i + n]
-                if all(w in _STOPWORDS for w in gram):
-                    continue
-                j = vocab.get(" ".join(gram))
-                if j is not None and j < n_word:
-                    bigram_feats.append(j)
-                    spans.append((toks[i][1], toks[i + n - 1][2]))
-        lengths = [len(x) for x in feats]
-        u_idx = np.concatenate([
-            np.repeat(np.arange(n_units_words), lengths),
-            np.arange(n_units_words, len(spans)),
-        ]).astype(np.int64)
-        u_feat = np.concatenate([*feats, np.asarray(bigram_feats, dtype=np.int64)]).astype(np.int64)
-        # the last n_char[u] features of a word unit are its char n-grams
-        u_char = np.zeros(len(u_feat), dtype=bool)
-        at = 0
-        for ln, nc in zip(lengths, n_char):
-            u_char[at + ln - nc : at + ln] = True
-            at += ln
-        out: dict[str, list[tuple[int, int]]] = {}
-        if not len(u_feat):
-            return {self.techniques[k]: [] for k in ks}
-        pos = np.minimum(np.searchsorted(cols, u_feat), len(cols) - 1)
-        ok = cols[pos] == u_feat
-        unit, pos, is_char = u_idx[ok], pos[ok], u_char[ok]
-        # A char n-gram found in m words gives each of them 1/m of its term.
-        mult = np.bincount(pos[is_char], minlength=len(cols))
-        share = np.where(is_char, 1.0 / np.maximum(mult[pos], 1), 1.0)
-        terms = self._coef_lex[cols][:, ks] * vals[:, None]  # (features, len(ks))
-        # (units, len(ks)); linear in the sentence
-        w = terms[pos] * share[:, None]
-        scores = np.column_stack([np.bincount(unit, weights=w[:, c], minlength=len(spans))
-                                  for c in range(len(ks))])
+        """The words that carry each named technique: from the token model when
+        the model has one, else from the sentence model's word contributions."""
         top = self._evidence_top
-        for c, k in enumerate(ks):
-            order = np.argsort(-scores[:, c], kind="stable")[:top]
-            chosen = [spans[u] for u in order.tolist() if scores[u, c] > 0]
-            out[self.techniques[k]] = _merge(sorted(chosen), offset)
-        return out
+        if self._token_model is not None:
+            return self._token_model.evidence(sentence, offset, ks, self.techniques, top,
+                                              self._evidence_margin)
+        return linear_evidence(self._featurizer, self._coef_lex, self._word_cache, sentence,
+                               offset, X, row, ks, self.techniques, top)
 
     def detect_many(self, texts: Iterable[str], n_jobs: int | None = None,
                     batch_size: int = 32) -> list[Analysis]:
@@ -360,7 +360,8 @@ class Detector:
         Raises
         ------
         TypeError
-            If ``texts`` is a single string, or holds something other than ``str``.
+            If ``texts`` is a single string, or holds something other than ``str``
+            (the message names the item's index).
 
         See Also
         --------
@@ -378,10 +379,53 @@ class Detector:
             raise TypeError("detect_many() takes an iterable of texts; for one text use detect()")
         from ._stream import iter_detect
 
-        texts = [_check_text(t) for t in texts]
+        texts = [_check_item(t, i, "detect_many") for i, t in enumerate(texts)]
         # The whole list is in memory already: one joblib call, no window limit.
         return list(iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size,
                                 max_in_flight=None))
+
+    def iter_detect(self, texts: Iterable[str], n_jobs: int | None = None,
+                    batch_size: int = 32) -> Iterable[Analysis]:
+        """The lazy :meth:`detect_many`, for inputs that do not fit in memory.
+
+        ``texts`` is read a bounded window at a time (8 batches per worker, at
+        most 16 million characters), and each :class:`Analysis` is yielded, in
+        input order, as soon as it is done: memory stays flat whatever the length
+        of the input, e.g. an endless generator of lines.
+
+        Parameters
+        ----------
+        texts : iterable of str
+            Consumed lazily; a single ``str`` is refused (use :meth:`detect`).
+        n_jobs : int, optional
+            Parallel workers, as for :meth:`detect_many`.
+        batch_size : int, default=32
+            Texts per task sent to a worker.
+
+        Yields
+        ------
+        Analysis
+            One per text, in input order; the same as :meth:`detect` would give.
+
+        Raises
+        ------
+        TypeError
+            If ``texts`` is a single string (at once), or when an item that is
+            not a ``str`` is reached.
+
+        Examples
+        --------
+        >>> det = Detector.load()
+        >>> lines = (f"Sentence number {i}. And another." for i in range(10**9))  # endless, lazily
+        >>> analyses = det.iter_detect(lines)
+        >>> [len(next(analyses).sentences) for _ in range(3)]
+        [2, 2, 2]
+        """
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("iter_detect() takes an iterable of texts; for one text use detect()")
+        from ._stream import iter_detect
+
+        return iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size)
 
 
 def _detect_batch(digest: str, blob: np.ndarray | None, texts: Sequence[str],
@@ -408,15 +452,25 @@ def _detect_batch(digest: str, blob: np.ndarray | None, texts: Sequence[str],
 
 
 def _pack(analysis: Analysis) -> list[tuple[Any, ...]]:
-    """Sentences as plain tuples (no text: the caller slices its own copy)."""
-    return [(s.start, s.end, s.techniques, list(s.scores.values()),
-             {k: list(v) for k, v in s.evidence.items()}) for s in analysis.sentences]
+    """Sentences as plain tuples (no text: the caller slices its own copy), then the
+    analysis's warnings as a last item when it has any."""
+    packed: list[tuple[Any, ...]] = [
+        (s.start, s.end, s.techniques, list(s.scores.values()),
+         {k: list(v) for k, v in s.evidence.items()}, s.propaganda_score)
+        for s in analysis.sentences]
+    if analysis.warnings:
+        packed.append(("warnings", *analysis.warnings))
+    return packed
 
 
 def _unpack(packed: list[tuple[Any, ...]], text: str, ids: Sequence[str]) -> Analysis:
     """Rebuild the :class:`Analysis` that :func:`_pack` flattened."""
-    return Analysis(tuple(Sentence(text[a:b], a, b, techs, dict(zip(ids, scores)), evidence)
-                          for a, b, techs, scores, evidence in packed))
+    warnings: tuple[str, ...] = ()
+    if packed and packed[-1][0] == "warnings":
+        warnings = tuple(packed[-1][1:])
+        packed = packed[:-1]
+    return Analysis(tuple(Sentence(text[a:b], a, b, techs, dict(zip(ids, scores)), evidence, pa)
+                          for a, b, techs, scores, evidence, pa in packed), warnings)
 
 
 # Models kept by a worker, by digest; a few, since a long-lived Dask worker may
@@ -487,16 +541,6 @@ def _doc_stats_chunked(sentences: Sequence[str]) -> DocStats:
         word_df.update(block.word_df)
         bigram_df.update(block.bigram_df)
     return DocStats(len(sentences), word_df, bigram_df)
-
-
-def _merge(spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for a, b in spans:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
-    return [(a + offset, b + offset) for a, b in merged]
 
 
 _lock = threading.Lock()

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._corpus import DataError, LabelledDocument, data_digest, read_source
 from ._detector import Detector
+from ._results import Analysis
 from ._metrics import multilabel_scores
 from ._taxonomy import TECHNIQUE_IDS
 
@@ -49,13 +50,15 @@ def gold_matrix(docs: Sequence[LabelledDocument], techniques: Sequence[str]) -> 
 
 
 def predicted_matrix(detector: Detector, docs: Sequence[LabelledDocument],
-                     techniques: Sequence[str]) -> np.ndarray:
-    """0/1 matrix of predictions aligned with :func:`gold_matrix` rows."""
+                     techniques: Sequence[str], analyses: Sequence[Analysis] | None = None) -> np.ndarray:
+    """0/1 matrix of predictions aligned with :func:`gold_matrix` rows
+    (``analyses``: the detector's results on ``docs``, if already computed)."""
     index = {t: k for k, t in enumerate(techniques)}
     out = np.zeros((sum(len(d.spans) for d in docs), len(techniques)), dtype=bool)
     row = 0
-    for d in docs:
-        analysis = detector.detect(d.text)
+    if analyses is None:
+        analyses = [detector.detect(d.text) for d in docs]
+    for d, analysis in zip(docs, analyses):
         starts = [a for a, _ in d.spans]
         for s in analysis.sentences:
             if not s.techniques:
@@ -72,10 +75,82 @@ def predicted_matrix(detector: Detector, docs: Sequence[LabelledDocument],
 
 
 def evaluate_detector(detector: Detector, docs: Sequence[LabelledDocument]) -> dict[str, Any]:
-    """Score a detector on gold documents over the 14 technique ids."""
+    """Score a detector on gold documents over the 14 technique ids, and its
+    evidence against the gold spans when the documents have them."""
+    analyses = [detector.detect(d.text) for d in docs]
     Y = gold_matrix(docs, TECHNIQUE_IDS)
-    P = predicted_matrix(detector, docs, TECHNIQUE_IDS)
-    return multilabel_scores(Y, P, TECHNIQUE_IDS)
+    P = predicted_matrix(detector, docs, TECHNIQUE_IDS, analyses)
+    result = multilabel_scores(Y, P, TECHNIQUE_IDS)
+    if any(d.technique_spans for d in docs):
+        result["evidence"] = evidence_scores(docs, analyses)
+    return result
+
+
+def _covered(spans: Sequence[tuple[int, int]], n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    for a, b in spans:
+        mask[a:b] = True
+    return mask
+
+
+def evidence_scores(docs: Sequence[LabelledDocument], analyses: Sequence[Analysis]) -> dict[str, Any]:
+    """How well the evidence matches what human annotators marked.
+
+    Over the predicted sentences that are flagged and overlap a gold technique span
+    (flagged, truly propagandistic sentences):
+
+    * ``inside_gold``: of the non-space characters inside evidence spans, the share
+      that lies inside a gold span of any technique;
+    * ``sentence_inside_gold``: the same share for the whole sentence taken as
+      evidence (what evidence chosen at random would score);
+    * ``touches_named``: of the decisions (sentence, technique named), the share
+      whose evidence overlaps a gold span of that same technique.
+
+    Examples
+    --------
+    >>> from propdetect import LabelledDocument, Sentence
+    >>> doc = LabelledDocument("1", "They are evil thugs.", ((0, 20),), (frozenset({"name_calling_labeling"}),),
+    ...                        (("name_calling_labeling", 9, 19),))
+    >>> a = Analysis((Sentence(doc.text, 0, 20, ("name_calling_labeling",),
+    ...               {"name_calling_labeling": 0.9}, {"name_calling_labeling": [(9, 13)]}),))
+    >>> r = evidence_scores([doc], [a])
+    >>> r["inside_gold"], r["touches_named"], r["sentences"]
+    (1.0, 1.0, 1)
+    """
+    inside = total = sent_inside = sent_total = decisions = touching = n_sent = 0
+    for d, analysis in zip(docs, analyses):
+        n = len(d.text)
+        gold_any = _covered([(a, b) for _, a, b in d.technique_spans], n)
+        by_tech: dict[str, list[tuple[int, int]]] = {}
+        for t, a, b in d.technique_spans:
+            by_tech.setdefault(t, []).append((a, b))
+        visible = np.frombuffer(d.text.encode("utf-32-le"), dtype=np.uint32) if n else np.zeros(0, np.uint32)
+        nonspace = ~np.isin(visible, [9, 10, 11, 12, 13, 32, 0xA0])
+        for s in analysis.sentences:
+            if not s.techniques or not gold_any[s.start:s.end].any():
+                continue
+            n_sent += 1
+            ev = _covered([sp for spans in s.evidence.values() for sp in spans], n)
+            ev &= nonspace
+            inside += int((ev & gold_any).sum())
+            total += int(ev.sum())
+            sent = np.zeros(n, dtype=bool)
+            sent[s.start:s.end] = True
+            sent &= nonspace
+            sent_inside += int((sent & gold_any).sum())
+            sent_total += int(sent.sum())
+            for t in s.techniques:
+                decisions += 1
+                spans = s.evidence.get(t, ())
+                if any(a < gb and ga < b for a, b in spans for ga, gb in by_tech.get(t, ())):
+                    touching += 1
+    return {
+        "sentences": n_sent,
+        "inside_gold": inside / total if total else 0.0,
+        "sentence_inside_gold": sent_inside / sent_total if sent_total else 0.0,
+        "decisions": decisions,
+        "touches_named": touching / decisions if decisions else 0.0,
+    }
 
 
 def _sentences(docs: Sequence[LabelledDocument]) -> list[str]:
@@ -232,11 +307,21 @@ def render_text(result: Mapping[str, Any]) -> str:
                      f"{r['binary_precision']:7.3f}{r['binary_recall']:7.3f}")
     if result.get("baselines_note"):
         lines.append(f"baselines: {result['baselines_note']}")
+    if result.get("evidence"):
+        lines.append(_evidence_line(result["evidence"]))
     lines += ["", f"{'technique':<36}{'P':>7}{'R':>7}{'F1':>7}{'support':>9}{'predicted':>11}"]
     for t, v in result["per_technique"].items():
         lines.append(f"{t:<36}{v['precision']:7.3f}{v['recall']:7.3f}{v['f1']:7.3f}"
                      f"{v['support']:9d}{v['predicted']:11d}")
     return "\n".join(lines)
+
+
+def _evidence_line(ev: Mapping[str, Any]) -> str:
+    return (f"evidence, {ev['sentences']} flagged gold-positive sentences: "
+            f"{ev['inside_gold']:.3f} of evidence characters inside a gold span "
+            f"(whole sentence: {ev['sentence_inside_gold']:.3f}); "
+            f"{ev['touches_named']:.3f} of {ev['decisions']} decisions touch a gold span "
+            "of the technique named")
 
 
 def render_markdown(result: Mapping[str, Any]) -> str:
@@ -249,6 +334,8 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     lines.append("")
     lines.append(f"{result['documents']} documents, {result['sentences']} sentences."
                  + (f" Baselines: {result['baselines_note']}." if result.get("baselines_note") else ""))
+    if result.get("evidence"):
+        lines += ["", _evidence_line(result["evidence"])]
     lines += ["", "| technique | P | R | F1 | support |", "|---|---|---|---|---|"]
     for t, v in result["per_technique"].items():
         lines.append(f"| `{t}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |")

@@ -25,8 +25,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from ._vectors import WordVectors
 
 __all__ = [
     "DENSE_FEATURES",
@@ -267,6 +270,14 @@ class Featurizer:
         Keep at most this many character n-grams.
     dense : bool, default=True
         Compute the shape and context block; when False it is all zeros (ablation).
+    vectors : WordVectors or None, default=None
+        Pretrained word vectors; when given, each sentence also gets the mean, the
+        maximum and the SIF-weighted mean of its words' vectors (standardised),
+        appended to the dense block.
+    vector_weight : float, default=1.0
+        Factor applied to the standardised sentence vectors: below 1 regularises
+        them more strongly than the other features (150 dense columns let rare
+        techniques overfit).
 
     Attributes
     ----------
@@ -279,6 +290,8 @@ class Featurizer:
         Smoothed inverse document frequency, as in scikit-learn.
     dense_mean_, dense_scale_ : ndarray of shape (len(DENSE_FEATURES),)
         Standardisation of the dense block.
+    vec_mean_, vec_scale_ : ndarray of shape (vectors.n_features,)
+        Standardisation of the sentence vectors (only with ``vectors``).
 
     Examples
     --------
@@ -300,6 +313,8 @@ class Featurizer:
         char_min_df: int = 3,
         char_max_features: int | None = 150_000,
         dense: bool = True,
+        vectors: WordVectors | None = None,
+        vector_weight: float = 1.0,
     ) -> None:
         self.ngram_max = ngram_max
         self.min_df = min_df
@@ -308,6 +323,24 @@ class Featurizer:
         self.char_min_df = char_min_df
         self.char_max_features = char_max_features
         self.dense = dense
+        self.vectors = vectors
+        self.vector_weight = vector_weight
+
+    @property
+    def n_dense(self) -> int:
+        """Columns of the dense block: shape and context, sentence vectors, cues."""
+        cues = getattr(self, "cues_", None)
+        return (len(DENSE_FEATURES) + (self.vectors.n_features if self.vectors is not None else 0)
+                + (cues.n_features if cues is not None else 0))
+
+    def set_cues(self, cues: Any, mean: np.ndarray, scale: np.ndarray) -> Featurizer:
+        """Append span cue features (a :class:`~propdetect._cues.CueTable`),
+        standardised by ``mean`` and ``scale``, to the dense block. Training
+        computes them out of fold, so they are set after :meth:`fit`."""
+        self.cues_ = cues
+        self.cue_mean_ = np.asarray(mean, dtype=np.float64)
+        self.cue_scale_ = np.asarray(scale, dtype=np.float64)
+        return self
 
     # -- character n-grams -------------------------------------------------------
     def _char_grams(self, token: str) -> list[str]:
@@ -344,6 +377,7 @@ class Featurizer:
         grams_of: dict[str, list[str]] = {}
         n_sent = 0
         dense_blocks = []
+        vec_blocks = []
         for doc in docs:
             toks = [tokenize(s) for s in doc]
             for t in toks:
@@ -360,6 +394,8 @@ class Featurizer:
             n_sent += len(doc)
             if self.dense:
                 dense_blocks.append(dense_features(doc, toks))
+            if self.vectors is not None:
+                vec_blocks.append(self.vectors.pool(toks))
         if n_sent == 0:
             raise ValueError("cannot fit a Featurizer on no sentences")
         terms = _select(df, self.min_df, self.max_features)
@@ -377,12 +413,18 @@ class Featurizer:
         # A feature constant in training (e.g. every article of the same length)
         # has a std of ~1e-16 from rounding: scale it by 1, not by that.
         self.dense_scale_ = np.where(scale > 1e-6, scale, 1.0)
+        if self.vectors is not None:
+            vec = np.vstack(vec_blocks)
+            self.vec_mean_ = vec.mean(axis=0)
+            vscale = vec.std(axis=0)
+            self.vec_scale_ = np.where(vscale > 1e-6, vscale, 1.0)
         return self
 
     @classmethod
-    def from_config(cls, config: dict) -> Featurizer:
+    def from_config(cls, config: dict, vectors: WordVectors | None = None) -> Featurizer:
         """An unfitted featurizer with the feature options of a training config
-        (``TrainingConfig.to_dict()`` or a model's ``metadata["config"]``)."""
+        (``TrainingConfig.to_dict()`` or a model's ``metadata["config"]``) and the
+        word vectors it names, if any."""
         chars = config.get("char_ngrams")
         return cls(
             ngram_max=int(config.get("ngram_max", 2)),
@@ -392,17 +434,24 @@ class Featurizer:
             char_min_df=int(config.get("char_min_df", 3)),
             char_max_features=config.get("char_max_features"),
             dense=bool(config.get("dense_features", True)),
+            vectors=vectors,
+            vector_weight=float(config.get("vector_weight", 1.0)),
         )
 
     @classmethod
     def from_state(cls, config: dict, vocabulary: Sequence[str], idf: np.ndarray,
-                   dense_mean: np.ndarray, dense_scale: np.ndarray) -> Featurizer:
+                   dense_mean: np.ndarray, dense_scale: np.ndarray,
+                   vectors: WordVectors | None = None, vec_mean: np.ndarray | None = None,
+                   vec_scale: np.ndarray | None = None) -> Featurizer:
         """Rebuild a fitted featurizer from a saved model's config and arrays.
 
         ``vocabulary`` lists the columns in order: word n-grams, then character
         n-grams (keys starting with ``#``).
         """
-        f = cls.from_config(config)
+        f = cls.from_config(config, vectors)
+        if vectors is not None:
+            f.vec_mean_ = np.asarray(vec_mean, dtype=np.float64)
+            f.vec_scale_ = np.asarray(vec_scale, dtype=np.float64)
         f.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
         n_word = len(vocabulary)
         for i, t in enumerate(vocabulary):
@@ -449,8 +498,8 @@ class Featurizer:
         -------
         X : SparseRows
             The lexical block, one row per sentence.
-        D : ndarray of shape (n_sentences, len(DENSE_FEATURES))
-            The standardised dense block.
+        D : ndarray of shape (n_sentences, n_dense)
+            The standardised dense block: shape and context, then sentence vectors.
         """
         self._check_fitted()
         vocab_get = self.vocabulary_.get
@@ -469,8 +518,23 @@ class Featurizer:
             row_ids.extend(ids)
             lengths.append(len(ids))
         X = self._tfidf(np.asarray(row_ids, dtype=np.int64), np.asarray(lengths))
+        D = self._dense_block(sentences, toks, stats, offset)
+        blocks = [D]
+        if self.vectors is not None:
+            V = (self.vectors.pool(toks) - self.vec_mean_) / self.vec_scale_
+            np.clip(V, -_DENSE_CLIP, _DENSE_CLIP, out=V)
+            blocks.append(V * self.vector_weight)
+        cues = getattr(self, "cues_", None)
+        if cues is not None:
+            blocks.append((cues.features(toks) - self.cue_mean_) / self.cue_scale_)
+        if cues is not None:
+            np.clip(blocks[-1], -_DENSE_CLIP, _DENSE_CLIP, out=blocks[-1])
+        return X, np.hstack(blocks) if len(blocks) > 1 else D
+
+    def _dense_block(self, sentences: Sequence[str], toks: Sequence[list[str]],
+                     stats: DocStats | None, offset: int) -> np.ndarray:
         if not self.dense:
-            return X, np.zeros((len(sentences), len(DENSE_FEATURES)))
+            return np.zeros((len(sentences), len(DENSE_FEATURES)))
         D = (dense_features(sentences, toks, stats, offset) - self.dense_mean_) / self.dense_scale_
         if (stats.n_sentences if stats is not None else len(sentences)) == 1:
             # A lone sentence has no article around it: it is not a title and
@@ -481,7 +545,7 @@ class Featurizer:
         # Text unlike anything in training (a 100,000-word "sentence") must not
         # push a linear score to infinity.
         np.clip(D, -_DENSE_CLIP, _DENSE_CLIP, out=D)
-        return X, D
+        return D
 
     def _tfidf(self, ids: np.ndarray, lengths: np.ndarray) -> SparseRows:
         n_rows = len(lengths)
@@ -520,7 +584,7 @@ class Featurizer:
             X, D = self.transform_doc(doc)
             blocks.append(hstack([X.to_scipy(), csr_matrix(D)], format="csr"))
         if not blocks:
-            return csr_matrix((0, len(self.vocabulary_) + len(DENSE_FEATURES)))
+            return csr_matrix((0, len(self.vocabulary_) + self.n_dense))
         from scipy.sparse import vstack
 
         return vstack(blocks, format="csr")

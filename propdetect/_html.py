@@ -102,6 +102,9 @@ dl.legend dt{font-weight:600;margin-top:.6rem}
 dl.legend dt code{font-weight:400;color:var(--muted);font-size:.8rem;margin-left:.4em}
 dl.legend dd{margin:.1rem 0 0 1.3rem}
 footer{margin-top:2.5rem;border-top:1px solid var(--rule);padding-top:.75rem}
+.unread{border-left:6px solid #c5221f;padding:.1rem 0 .1rem 1rem}
+p.warning{border-left:6px solid #e37400;background:#fef7e0;padding:.4rem .75rem;margin:.5rem 0}
+.unread td.err{color:#a50e0e}
 @page{margin:1.6cm 1.4cm}
 @media print{
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -286,7 +289,8 @@ def _section(doc: _Doc) -> str:
     return (
         f'<section class="doc" id="{doc.anchor}" aria-labelledby="{doc.anchor}-h">\n'
         f'<h2 id="{doc.anchor}-h">{_esc(doc.source)}</h2>\n'
-        f'<p class="summary">{_summary([doc.analysis])}</p>\n'
+        + "".join(f'<p class="warning">Warning: {_esc(w)}.</p>\n' for w in doc.analysis.warnings)
+        + f'<p class="summary">{_summary([doc.analysis])}</p>\n'
         f'<h3>Sentences per technique</h3>\n'
         f'{_chart(doc.analysis, f"Number of sentences of {doc.source} flagged with each technique")}\n'
         f'<h3>The text</h3>\n'
@@ -315,6 +319,34 @@ def _index(docs: Sequence[_Doc]) -> str:
     )
 
 
+def _as_errors(errors: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    if isinstance(errors, (str, bytes)):
+        raise TypeError("errors takes (source, message) pairs, not one string")
+    out = []
+    for i, item in enumerate(errors, start=1):
+        if not (isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise TypeError(f"errors item {i}: expected a (source, message) pair of str, got {item!r}")
+        out.append(item)
+    return out
+
+
+def _unread(errors: Sequence[tuple[str, str]]) -> str:
+    """The inputs that could not be read, each with its error: a run's report leaves
+    nothing out."""
+    rows = "".join(
+        f'<tr id="unread-{i}"><td>{_esc(src)}</td><td class="err">{_esc(msg)}</td></tr>'
+        for i, (src, msg) in enumerate(errors, start=1)
+    )
+    n = len(errors)
+    return (
+        f'<section class="unread" id="unread" aria-labelledby="unread-h"><h2 id="unread-h">'
+        f'{n} input{"s" * (n != 1)} could not be read</h2>'
+        '<p class="muted">They are not analysed below; the error says why and how to read them.</p>'
+        '<table class="index"><thead><tr><th>input</th><th>error</th></tr></thead><tbody>'
+        f"{rows}</tbody></table></section>"
+    )
+
+
 def _legend() -> str:
     items = "".join(
         f'<dt id="tech-{_esc(t.id)}" class="{_cls(t.id)}"><span class="swatch"></span>{_esc(t.name)}'
@@ -331,6 +363,7 @@ def render_html(
     *,
     title: str | None = None,
     model: str | None = None,
+    errors: Sequence[tuple[str, str]] = (),
 ) -> str:
     """Render analyses as one self-contained HTML page.
 
@@ -354,7 +387,12 @@ def render_html(
         The page's heading and title. Default: ``"propdetect report"`` (the title
         adds the source when there is one text).
     model : str, optional
-        The model that made the analyses, shown in the footer (e.g. its version).
+        The model that made the analyses, shown in the header and the footer (e.g.
+        its version).
+    errors : sequence of (str, str), optional
+        Inputs that could not be read, as ``(source, error message)`` pairs: the
+        page lists each with its error, before the documents, and counts them in
+        its summary, so that nothing given to the run goes missing from it.
 
     Returns
     -------
@@ -380,8 +418,12 @@ def render_html(
     True
     >>> "&lt;b&gt;Rain&lt;/b&gt;" in page and "<script" not in page
     True
+    >>> page = render_html(Analysis((s,)), text, "doc.txt", errors=[("gone.txt", "no such file")])
+    >>> "1 input could not be read" in page and "no such file" in page
+    True
     """
     docs = _as_docs(analyses, texts, sources)
+    errors = _as_errors(errors)
     heading = title or "propdetect report"
     if title is None and len(docs) == 1:
         title = f"propdetect report: {docs[0].source}"
@@ -395,15 +437,20 @@ def render_html(
         f"<style>{_CSS}{_palette_css()}\n</style></head><body>",
         f"<header><h1>{_esc(heading)}</h1>",
     ]
-    if len(docs) != 1:
-        parts.append(f'<p class="lede">{len(docs)} documents: {_summary([d.analysis for d in docs])}</p>')
+    if len(docs) != 1 or errors:
+        unread = f' (and {len(errors)} input{"s" * (len(errors) != 1)} that could not be read)' if errors else ""
+        parts.append(f'<p class="lede">{len(docs)} document{"s" * (len(docs) != 1)}{unread}: '
+                     f'{_summary([d.analysis for d in docs])}</p>')
+    made_with = f" Model: {_esc(model)}." if model else ""
     parts.append('<p class="muted">Propaganda techniques found sentence by sentence. A highlight is a lead '
                  'for a reader to check, not a verdict. <a href="#techniques">What the techniques are</a>.'
-                 "</p></header>")
+                 f"{made_with}</p></header>")
     if len(docs) > 1:
         parts.append(_index(docs))
     elif not docs:
-        parts.append('<p class="summary">No documents.</p>')
+        parts.append(f'<p class="summary">No documents{" could be read" if errors else ""}.</p>')
+    if errors:
+        parts.append(_unread(errors))
     parts.extend(_section(d) for d in docs)
     parts.append(_legend())
     made_by = f"propdetect {__version__}" + (f", model {model}" if model else "")

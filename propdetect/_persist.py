@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from ._evidence import TOKEN_SHAPE
 from ._features import DENSE_FEATURES
+from ._vectors import POOLINGS
 
 __all__ = [
     "FORMAT_VERSION",
@@ -40,7 +42,10 @@ __all__ = [
     "check_versions",
 ]
 
-FORMAT_VERSION = 1
+# 2: optional word vectors, "any technique" head and token model (propdetect 0.2).
+# Format 1 models (propdetect 0.1) are still read: they have none of these.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 METADATA_FILE = "metadata.json"
 VOCABULARY_FILE = "vocabulary.txt"
 WEIGHTS_FILE = "weights.npz"
@@ -108,7 +113,7 @@ def check_versions(meta: Mapping[str, Any], where: str) -> None:
     trained with (scikit-learn changes estimator internals between minor versions).
     """
     fmt = meta.get("format_version")
-    if fmt != FORMAT_VERSION:
+    if isinstance(fmt, bool) or fmt not in READABLE_FORMATS:
         raise ModelVersionError(
             f"{where}: model file format {fmt!r} is not the format this version of "
             f"propdetect reads ({FORMAT_VERSION}); upgrade propdetect or retrain the "
@@ -356,8 +361,20 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
             f"{arrays['dense_mean'].shape}, expected one dimension"
         )
     n_dense = arrays["dense_mean"].shape[0]
+    n_vec = _validate_vectors(folder, arrays)
+    if any(key.startswith("cue_") for key in arrays):
+        if not n_vec:
+            raise ModelFormatError(f"{folder / WEIGHTS_FILE}: cue features need word vectors")
+        for key in ("cue_lift", "cue_mean", "cue_scale"):
+            if key not in arrays:
+                raise ModelFormatError(f"{folder / WEIGHTS_FILE}: lacks array {key!r}")
+        if np.any(arrays["cue_scale"] == 0):
+            raise ModelFormatError(f"{folder / WEIGHTS_FILE}: array 'cue_scale' holds a zero")
+        n_vec_total = n_vec + 2 * k
+    else:
+        n_vec_total = n_vec
     expected = {
-        "coef": (len(vocabulary) + n_dense, k),
+        "coef": (len(vocabulary) + n_dense + n_vec_total, k),
         "intercept": (k,),
         "calib_a": (k,),
         "calib_b": (k,),
@@ -365,7 +382,23 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
         "idf": (len(vocabulary),),
         "dense_scale": (n_dense,),
     }
+    if "any_coef" in arrays or "any_head" in arrays:
+        expected["any_coef"] = (len(vocabulary) + n_dense + n_vec_total,)
+        expected["any_head"] = (4,)
+    if any(key.startswith("tok_") for key in arrays):
+        if not n_vec:
+            raise ModelFormatError(f"{folder / WEIGHTS_FILE}: a token model needs word vectors")
+        dim = arrays["wv_vectors"].shape[1]
+        expected["tok_word"] = (arrays["wv_vectors"].shape[0] + 1, k)
+        expected["tok_dense"] = (2 * dim + len(TOKEN_SHAPE), k)
+        expected["tok_intercept"] = (k,)
+    if "cue_lift" in arrays:
+        expected["cue_lift"] = (arrays["wv_vectors"].shape[0] + 1, k)
+        expected["cue_mean"] = (2 * k,)
+        expected["cue_scale"] = (2 * k,)
     for key, shape in expected.items():
+        if key not in arrays:
+            raise ModelFormatError(f"{folder / WEIGHTS_FILE}: lacks array {key!r}")
         if arrays[key].shape != shape:
             raise ModelFormatError(
                 f"{folder}: array {key!r} has shape {arrays[key].shape}, expected {shape} "
@@ -382,6 +415,48 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
         )
     if np.any(arrays["dense_scale"] == 0):
         raise ModelFormatError(f"{folder / WEIGHTS_FILE}: array 'dense_scale' holds a zero")
+    if "any_head" in arrays and not 0.0 <= float(arrays["any_head"][3]) <= 1.0:
+        raise ModelFormatError(
+            f"{folder / WEIGHTS_FILE}: the 'any technique' threshold (any_head[3]) must be "
+            f"a probability, got {float(arrays['any_head'][3])}"
+        )
+
+
+_VECTOR_ARRAYS = ("wv_words", "wv_vectors", "vec_mean", "vec_scale")
+
+
+def _validate_vectors(folder: Path, arrays: dict[str, np.ndarray]) -> int:
+    """Check the word-vector arrays; return the number of sentence-vector columns."""
+    present = [k for k in _VECTOR_ARRAYS if k in arrays]
+    if not present:
+        return 0
+    where = folder / WEIGHTS_FILE
+    missing = [k for k in _VECTOR_ARRAYS if k not in arrays]
+    if missing:
+        raise ModelFormatError(f"{where}: word vectors lack arrays {', '.join(missing)}")
+    words, vecs = arrays["wv_words"], arrays["wv_vectors"]
+    if words.dtype != np.uint8 or words.ndim != 1:
+        raise ModelFormatError(f"{where}: 'wv_words' must be a 1-D uint8 array (UTF-8 text)")
+    if vecs.ndim != 2 or vecs.dtype.kind != "f":
+        raise ModelFormatError(f"{where}: 'wv_vectors' must be a 2-D float array")
+    try:
+        text = words.tobytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(f"{where}: 'wv_words' is not UTF-8 ({exc})") from None
+    n_words = len(text.split("\n")) if text else 0
+    if n_words != vecs.shape[0]:
+        raise ModelFormatError(
+            f"{where}: {n_words} words but {vecs.shape[0]} word vectors; the file is corrupt"
+        )
+    n_vec = vecs.shape[1] * len(POOLINGS)
+    for key in ("vec_mean", "vec_scale"):
+        if arrays[key].shape != (n_vec,):
+            raise ModelFormatError(
+                f"{where}: array {key!r} has shape {arrays[key].shape}, expected ({n_vec},)"
+            )
+    if np.any(arrays["vec_scale"] == 0):
+        raise ModelFormatError(f"{where}: array 'vec_scale' holds a zero")
+    return n_vec
 
 
 # Training options the detector reads back from metadata.json, with the values
@@ -423,6 +498,13 @@ def _validate_config(folder: Path, config: object) -> None:
             f"{where}: config 'char_ngrams' must be null or [min, max] with "
             f"1 <= min <= max <= {_MAX_CHAR_NGRAM}, got {chars!r}"
         )
+    em = config.get("evidence_margin")
+    if em is not None and (isinstance(em, bool) or not isinstance(em, (int, float)) or not em >= 0
+                           or em != em):
+        raise ModelFormatError(f"{where}: config 'evidence_margin' must be null or a number >= 0, got {em!r}")
+    vw = config.get("vector_weight", 1.0)
+    if isinstance(vw, bool) or not isinstance(vw, (int, float)) or not 0 < vw <= 100:
+        raise ModelFormatError(f"{where}: config 'vector_weight' must be a number in (0, 100], got {vw!r}")
     if not isinstance(config.get("dense_features", True), bool):
         raise ModelFormatError(f"{where}: config 'dense_features' must be true or false")
 

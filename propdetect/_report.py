@@ -1,14 +1,65 @@
-"""Renderers: analyses -> readable text and JSON Lines records."""
+"""Renderers: analyses -> readable text, JSON Lines records and CSV rows."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from ._frame import COLUMNS, TAIL_COLUMNS, sentence_rows
 from ._results import Analysis, Sentence
 
-__all__ = ["render_text", "jsonl_record", "summary_line"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ._detector import Detector
+
+__all__ = ["render_text", "jsonl_record", "summary_line", "csv_header", "csv_rows", "model_fields",
+           "MODEL_COLUMNS"]
+
+#: The fields that name the model in every output record (see :func:`model_fields`).
+MODEL_COLUMNS = ("model", "model_version", "model_digest")
+
+
+def model_digest(detector: Detector) -> str:
+    """``sha256:`` and 16 hex digits over the model's arrays (weights and thresholds),
+    vocabulary and metadata: two models differ in it, and so does one model used
+    with other thresholds."""
+    import numpy as np
+
+    h = hashlib.sha256(json.dumps(dict(detector.metadata), sort_keys=True, default=str).encode())
+    h.update("\n".join(detector._featurizer.terms()).encode("utf-8", "surrogatepass"))
+    for name in sorted(detector._arrays):
+        a = np.ascontiguousarray(detector._arrays[name])
+        h.update(f"\0{name}:{a.dtype.str}:{a.shape}\0".encode())
+        h.update(a.tobytes())
+    return "sha256:" + h.hexdigest()[:16]
+
+
+def model_fields(detector: Detector) -> dict[str, str | None]:
+    """What every output record says about the model that made it: ``model`` (its
+    name), ``model_version`` (name and training date, from its metadata) and
+    ``model_digest`` (:func:`model_digest`), so that results of two models, or of
+    one model with other thresholds, can be told apart later.
+
+    Examples
+    --------
+    >>> from propdetect import Detector
+    >>> fields = model_fields(Detector.load())
+    >>> sorted(fields) == sorted(MODEL_COLUMNS), fields["model"]
+    (True, 'ptc2020')
+    >>> model_fields(Detector.load().with_thresholds(0.9))["model_digest"] != fields["model_digest"]
+    True
+    """
+    meta = detector.metadata
+    return {"model": meta.get("name"), "model_version": meta.get("model_version"),
+            "model_digest": model_digest(detector)}
+
+
+def model_label(fields: Mapping[str, Any]) -> str:
+    """One line naming the model: ``ptc2020-2026-11-30 (sha256:...)``."""
+    return f"{fields.get('model_version') or fields.get('model') or 'unnamed'} ({fields.get('model_digest')})"
 
 
 def _short(text: str, width: int = 160) -> str:
@@ -31,9 +82,16 @@ def summary_line(analysis: Analysis) -> str:
     return f"{n} sentences, {flagged} flagged{share}" + (f"; top: {top}" if top else "")
 
 
-def render_text(source: str, analysis: Analysis) -> str:
+def render_text(source: str, analysis: Analysis, *,
+                thresholds: Mapping[str, float] | None = None,
+                model: Mapping[str, Any] | None = None) -> str:
     """A readable listing of the flagged sentences, their techniques, scores and
     evidence words, then a one-line summary.
+
+    With ``thresholds`` (technique id -> threshold, and ``"propaganda"`` for the
+    flag's), each score is shown beside the threshold it was compared with, and a
+    flagged sentence's propaganda probability first. With ``model``
+    (:func:`model_fields`), the summary line names the model.
 
     Examples
     --------
@@ -45,22 +103,76 @@ def render_text(source: str, analysis: Analysis) -> str:
     [0:9] Traitors!
         name_calling_labeling 0.90 ['Traitors']
     summary: 1 sentences, 1 flagged (100%); top: name_calling_labeling 1
+    >>> print(render_text("doc.txt", Analysis((s,)), thresholds={"name_calling_labeling": 0.168}))
+    == doc.txt
+    [0:9] Traitors!
+        name_calling_labeling 0.900 (threshold 0.168) ['Traitors']
+    summary: 1 sentences, 1 flagged (100%); top: name_calling_labeling 1
     """
     lines = [f"== {source}"]
+    lines.extend(f"warning: {w}" for w in analysis.warnings)
     for s in analysis.flagged:
         lines.append(f"[{s.start}:{s.end}] {_short(s.text)}")
+        if thresholds is None:
+            for t in s.techniques:
+                lines.append(f"    {t} {s.scores[t]:.2f}{_evidence_words(s.text, s, t)}")
+            continue
+        if s.propaganda_score is not None and thresholds.get("propaganda") is not None:
+            lines.append(f"    propaganda {s.propaganda_score:.3f} (threshold {thresholds['propaganda']:.3g})")
         for t in s.techniques:
-            lines.append(f"    {t} {s.scores[t]:.2f}{_evidence_words(s.text, s, t)}")
-    lines.append(f"summary: {summary_line(analysis)}")
+            thr = f" (threshold {thresholds[t]:.3g})" if t in thresholds else ""
+            lines.append(f"    {t} {s.scores[t]:.3f}{thr}{_evidence_words(s.text, s, t)}")
+    lines.append(f"summary: {summary_line(analysis)}" + (f"; model {model_label(model)}" if model else ""))
     return "\n".join(lines)
 
 
-def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None) -> str:
-    """One JSON Lines record: ``{"source": ..., "sentences": [...]}`` (+ ``extra`` fields)."""
+def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None,
+                 model: Mapping[str, Any] | None = None) -> str:
+    """One JSON Lines record: ``{"source": ..., "sentences": [...], "warnings": [...]}``
+    (+ ``extra`` fields first, + the ``model`` fields of :func:`model_fields` last)."""
     rec: dict[str, Any] = dict(extra or {})
     rec["source"] = source
     rec["sentences"] = [
         {**s.to_dict(), "scores": {k: round(v, 6) for k, v in s.scores.items()}}
         for s in analysis.sentences
     ]
+    rec["warnings"] = list(analysis.warnings)
+    rec.update(model or {})
     return json.dumps(rec, ensure_ascii=False)
+
+
+def _csv_line(fields: Iterable[Any]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    return buf.getvalue()[:-1]
+
+
+def csv_header(techniques: Sequence[str], model: Mapping[str, Any] | None = None) -> str:
+    """The CSV header: the columns of :func:`propdetect.to_frame`, then with
+    ``model`` the :data:`MODEL_COLUMNS`."""
+    return _csv_line([*COLUMNS, *techniques, *TAIL_COLUMNS, *(MODEL_COLUMNS if model is not None else ())])
+
+
+def csv_rows(source: str, analysis: Analysis, techniques: Sequence[str],
+             model: Mapping[str, Any] | None = None) -> Iterator[str]:
+    """One CSV line per sentence, in the columns of :func:`csv_header`.
+
+    ``techniques`` are ``;``-separated ids (as :func:`propdetect.read_csv` reads
+    them); scores are rounded to 6 decimals, as in JSON Lines; ``warnings`` (the
+    text's) are separated by `` | ``; with ``model`` (:func:`model_fields`), its
+    fields end each row.
+
+    Examples
+    --------
+    >>> from propdetect import Analysis, Sentence
+    >>> s = Sentence("Traitors, all!", 4, 18, ("name_calling_labeling",), {"name_calling_labeling": 0.91234567})
+    >>> print(csv_header(["name_calling_labeling"]))
+    source,start,end,text,techniques,propaganda_score,name_calling_labeling,warnings
+    >>> print(*csv_rows("doc.txt", Analysis((s,), ("too short",)), ["name_calling_labeling"]))
+    doc.txt,4,18,"Traitors, all!",name_calling_labeling,,0.912346,too short
+    """
+    tail = [model.get(k) or "" for k in MODEL_COLUMNS] if model is not None else []
+    for src, start, end, text, found, *scores, warnings in sentence_rows(analysis, source, techniques):
+        yield _csv_line([src, start, end, text, ";".join(found),
+                         *("" if v != v else round(v, 6) for v in scores),  # v != v: NaN
+                         " | ".join(warnings), *tail])

@@ -179,7 +179,12 @@ class Sentence:
         Every one of the model's technique ids -> calibrated probability in [0, 1].
     evidence : mapping of str to tuple of (int, int)
         For each technique in ``techniques``: the character spans (into the input
-        text) of the words that pushed its score up the most.
+        text) of the words that carry it (for models trained on span annotations,
+        the words a human annotator would most likely have marked).
+    propaganda_score : float or None
+        Calibrated probability that the sentence uses any technique, from the
+        model's dedicated "any technique" head; the sentence is flagged when it
+        reaches that head's threshold. ``None`` for models without that head.
     """
 
     text: str
@@ -188,6 +193,7 @@ class Sentence:
     techniques: tuple[str, ...] = ()
     scores: Mapping[str, float] = field(default_factory=dict)
     evidence: Mapping[str, tuple[Span, ...]] = field(default_factory=dict)
+    propaganda_score: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "techniques", tuple(self.techniques))
@@ -196,7 +202,7 @@ class Sentence:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Sentence, (self.text, self.start, self.end, self.techniques,
-                           self.scores, self.evidence))
+                           self.scores, self.evidence, self.propaganda_score))
 
     @property
     def flagged(self) -> bool:
@@ -212,6 +218,7 @@ class Sentence:
             "techniques": list(self.techniques),
             "scores": self.scores.as_dict(),  # type: ignore[attr-defined] - always _Scores
             "evidence": {k: [list(s) for s in v] for k, v in self.evidence.items()},
+            "propaganda_score": self.propaganda_score,
         }
 
     @classmethod
@@ -224,6 +231,8 @@ class Sentence:
             techniques=tuple(data.get("techniques", ())),
             scores=data.get("scores", {}),
             evidence=data.get("evidence", {}),
+            propaganda_score=(None if data.get("propaganda_score") is None
+                              else float(data["propaganda_score"])),
         )
 
 
@@ -235,12 +244,20 @@ class Analysis:
     ----------
     sentences : tuple of Sentence
         In text order; blank lines and surrounding whitespace belong to none.
+    warnings : tuple of str
+        What the reader should know before trusting the results, one sentence
+        each: the text does not look like English (the models know English only),
+        or it is too short to tell. Empty for an English article.
     """
 
     sentences: tuple[Sentence, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sentences", tuple(self.sentences))
+        if isinstance(self.warnings, str):
+            raise TypeError("warnings is a tuple of str, not one str")
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def flagged(self) -> tuple[Sentence, ...]:
@@ -256,10 +273,28 @@ class Analysis:
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict: ``{"sentences": [...]}``."""
-        return {"sentences": [s.to_dict() for s in self.sentences]}
+        """Return a JSON-ready dict: ``{"sentences": [...], "warnings": [...]}``."""
+        return {"sentences": [s.to_dict() for s in self.sentences], "warnings": list(self.warnings)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Analysis:
-        """Rebuild an analysis from :meth:`to_dict` output."""
-        return cls(tuple(Sentence.from_dict(s) for s in data["sentences"]))
+        """Rebuild an analysis from :meth:`to_dict` output (``warnings`` optional)."""
+        return cls(tuple(Sentence.from_dict(s) for s in data["sentences"]), tuple(data.get("warnings", ())))
+
+    def to_frame(self, source: Any = 0) -> Any:
+        """Return a pandas DataFrame with one row per sentence (needs pandas).
+
+        The columns of :func:`propdetect.to_frame`: ``source`` (here ``source``),
+        ``start``, ``end``, ``text``, ``techniques``, then one probability column
+        per technique.
+
+        Examples
+        --------
+        >>> import propdetect
+        >>> df = propdetect.detect("Rain. Sun.").to_frame()
+        >>> df[["source", "start", "end", "text"]].values.tolist()
+        [[0, 0, 5, 'Rain.'], [0, 6, 10, 'Sun.']]
+        """
+        from ._frame import to_frame
+
+        return to_frame([self], [source])

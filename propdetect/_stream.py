@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from ._detector import Detector, _check_text, _detect_batch, _model_payload, _unpack
+from ._detector import Detector, _check_item, _detect_batch, _model_payload, _unpack
 from ._results import Analysis
 
 __all__ = [
@@ -44,7 +44,8 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 # Output keys that copied JSON Lines fields must not overwrite; such input
 # fields are kept under "input_<key>" instead (nothing is lost).
-RESERVED_KEYS = ("source", "line", "sentences", "error")
+RESERVED_KEYS = ("source", "line", "sentences", "error", "warnings", "model", "model_version",
+                 "model_digest")
 
 # A batch is closed at ``batch_size`` texts or this many characters, and a window
 # (the batches in flight at once) at ``max_in_flight`` batches or _WINDOW_CHARS:
@@ -443,7 +444,7 @@ def iter_detect(detector: Detector, texts: Iterable[str], *, n_jobs: int | None 
     >>> [len(a.sentences) for a in iter_detect(det, texts)]
     [1, 1, 1]
     """
-    checked = (_check_text(t) for t in texts)
+    checked = (_check_item(t, i, "iter_detect") for i, t in enumerate(texts))
     for _, analysis in analyze_records(detector, checked, n_jobs=n_jobs, batch_size=batch_size,
                                        max_in_flight=max_in_flight):
         yield analysis  # type: ignore[misc]

@@ -66,6 +66,12 @@ class Technique:
     aliases : tuple of str
         Other names that resolve to this technique: PTC-18, SemEval-2021 and
         SemEval-2023 labels and common names such as "appeal to threat".
+
+    Examples
+    --------
+    >>> t = TECHNIQUES[0]
+    >>> t.id, t.name, t.ptc_label
+    ('loaded_language', 'Loaded language', 'Loaded_Language')
     """
 
     id: str
@@ -238,7 +244,18 @@ _INDEX = _build_index()
 
 
 class UnknownTechniqueError(KeyError, ValueError):
-    """A label that the taxonomy does not resolve to any of the 14 techniques."""
+    """A label that the taxonomy does not resolve to any of the 14 techniques.
+
+    Both a ``KeyError`` (a failed lookup) and a ``ValueError`` (a bad argument).
+
+    Examples
+    --------
+    >>> try:
+    ...     technique("telepathy")
+    ... except UnknownTechniqueError as exc:
+    ...     print(str(exc)[:36])
+    unknown technique 'telepathy'; valid
+    """
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +29,111 @@ class CliError(Exception):
 
 def _err(msg: str) -> None:
     print(f"propdetect: {msg}", file=sys.stderr)
+
+
+# -- outputs that would destroy something ------------------------------------------
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """``(device, inode)`` of an existing file (symlinks followed), else None."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _check_not_an_input(option: str, output: str | None,
+                        inputs: Iterable[tuple[str, Callable[[Path], bool]]]) -> None:
+    """Refuse an output file that is one of the inputs, before anything is opened.
+
+    ``inputs`` are ``(name, member)`` pairs: a file is compared by device and inode
+    (so a symlink or a hard link to it counts), and a folder stands for its files
+    that ``member`` accepts; an output that does not exist yet but would be
+    created in an input folder as one of its members is refused too (it would be
+    read while it is written).
+    """
+    if output is None or output == "-":
+        return
+    out = Path(output)
+    out_id = _file_id(out)
+    for name, member in inputs:
+        if not name or name == "-":
+            continue
+        path = Path(name)
+        try:
+            is_dir = path.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            if out_id is not None and out_id == _file_id(path):
+                raise CliError(f"{option} {output} is the input {name}: writing there would destroy it; "
+                               "write the results to another file")
+            continue
+        if out_id is None:
+            parent = out.parent if str(out.parent) else Path(".")
+            if _file_id(parent) == _file_id(path) and member(out):
+                raise CliError(f"{option} {output} would become an input of the folder {name} while it is "
+                               "written; write the results outside that folder or under another name")
+            continue
+        try:
+            members = [q for q in path.iterdir() if member(q)]
+        except OSError:
+            continue
+        for q in members:
+            if _file_id(q) == out_id:
+                raise CliError(f"{option} {output} is the input {q}: writing there would destroy it; "
+                               "write the results to another file")
+
+
+def _check_writable(option: str, output: str | None) -> None:
+    """Refuse, without creating or truncating it, an output file that cannot be written."""
+    if output is None or output == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise CliError(f"{option} {output} is a folder: give a file name")
+    target = path if path.exists() else (path.parent if str(path.parent) else Path("."))
+    if not target.exists():
+        raise CliError(f"{option} {output}: no such folder {target}; create it first")
+    if not os.access(target, os.W_OK):
+        raise CliError(f"{option} {output}: cannot write there (permission denied)")
+
+
+def _existing(path: Path) -> bool:
+    """Member test for folders read whole (data, models): every file there, but not a
+    new one (those commands write their output after reading their inputs)."""
+    return path.exists()
+
+
+def _check_model_out(out: str, force: bool) -> None:
+    """Refuse a ``train --out`` that would overwrite a file or a folder's other files,
+    and one that cannot be created, before any data is read."""
+    from ._persist import MODEL_FILES
+
+    path = Path(out)
+    try:
+        if path.is_dir():
+            names = sorted(q.name for q in path.iterdir())
+            if not names:
+                return
+            if set(names) == MODEL_FILES:
+                if force:
+                    return
+                raise CliError(f"--out {out} holds a model already: pass --force to replace it, "
+                               "or give a new folder")
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            raise CliError(f"--out {out} is a folder that holds other files ({shown}): give a new or "
+                           "empty folder (--force replaces only a folder that holds a model)")
+        if path.exists() or path.is_symlink():
+            raise CliError(f"--out {out} is a file, not a model folder: give a new folder")
+        parent = path.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot check it ({exc.strerror or exc})") from None
+    if not parent.is_dir():
+        raise CliError(f"--out {out}: {parent} is a file, not a folder; give another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"--out {out}: cannot create it in {parent} (permission denied); give another path")
 
 
 # -- analyze ---------------------------------------------------------------------
@@ -48,6 +154,62 @@ def _load_detector(path: str | None):  # noqa: ANN202
         return Detector.load(path)
     except ModelError as exc:
         raise CliError(str(exc)) from None
+
+
+_THRESHOLD_HINT = ("give a probability for every technique (--threshold 0.6) or for one "
+                   "(--threshold loaded_language=0.7, --threshold propaganda=0.5)")
+
+
+def _threshold_specs(specs: Sequence[str] | None) -> list[tuple[str | None, float]]:
+    """``--threshold`` values -> ``(key, probability)`` pairs, ``key`` None for the
+    value that sets every technique; checked before anything is read."""
+    import math
+
+    from ._taxonomy import UnknownTechniqueError, technique
+
+    pairs: list[tuple[str | None, float]] = []
+    seen: dict[str | None, str] = {}
+    for spec in specs or ():
+        name, sep, value = spec.rpartition("=")
+        name = name.strip()
+        try:
+            prob = float(value)
+        except ValueError:
+            raise CliError(f"--threshold {spec}: {value.strip()!r} is not a number; {_THRESHOLD_HINT}") from None
+        if not (math.isfinite(prob) and 0.0 <= prob <= 1.0):
+            raise CliError(f"--threshold {spec}: a threshold is a probability, from 0 to 1")
+        key: str | None = None
+        if sep:
+            if not name:
+                raise CliError(f"--threshold {spec}: name a technique before '='; {_THRESHOLD_HINT}")
+            if name.lower() == "propaganda":
+                key = "propaganda"
+            else:
+                try:
+                    key = technique(name).id
+                except UnknownTechniqueError as exc:
+                    raise CliError(f"--threshold {spec}: {exc}") from None
+        if key in seen:
+            raise CliError(f"--threshold {spec}: {'every technique' if key is None else key} is already set "
+                           f"by --threshold {seen[key]}; give each once")
+        seen[key] = spec
+        pairs.append((key, prob))
+    return pairs
+
+
+def _with_thresholds(det, pairs: list[tuple[str | None, float]]):  # noqa: ANN001, ANN202
+    """The detector with the ``--threshold`` values: the one for every technique
+    first, then the named ones, whatever their order on the command line."""
+    everything = [p for k, p in pairs if k is None]
+    named = {k: p for k, p in pairs if k is not None}
+    try:
+        if everything:
+            det = det.with_thresholds(everything[0])
+        if named:
+            det = det.with_thresholds(named)
+    except ValueError as exc:
+        raise CliError(f"--threshold: {exc}") from None
+    return det
 
 
 def _write_line(out: TextIO, line: str) -> None:
@@ -87,19 +249,32 @@ def _analyze_options(args: argparse.Namespace) -> tuple[str, int]:
         raise CliError(f"--encoding: {exc}") from None
 
 
+def _check_analyze_output(args: argparse.Namespace) -> None:
+    """``-o`` must not be an input (a file, a file of an input folder, the model)."""
+    from ._stream import STDIN
+
+    wanted = {"auto": (".txt", ".jsonl"), "text": (".txt",), "jsonl": (".jsonl",)}[args.input_format]
+
+    def member(path: Path) -> bool:
+        return path.suffix.lower() in wanted
+
+    inputs = [(name, member) for name in (args.files or [STDIN])]
+    _check_not_an_input("-o", args.output, [*inputs, (args.model or "", _existing)])
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Stream every input through the detector; one output record per input document.
 
     Exit status 1 when any input became an error record (all others are still
     written), 0 otherwise.
     """
-    import os
-
-    from ._report import jsonl_record, render_text
+    from ._report import csv_header, csv_rows, jsonl_record, model_fields, model_label, render_text
     from ._stream import Document, InputError, Summary, analyze_records, iter_records
 
     encoding, jobs = _analyze_options(args)
-    det = _load_detector(args.model)
+    thresholds = _threshold_specs(args.threshold)
+    _check_analyze_output(args)
+    det = _with_thresholds(_load_detector(args.model), thresholds)
     records = iter_records(args.files or ["-"], input_format=args.input_format,
                            text_field=args.text_field, encoding=encoding, errors=args.errors)
     out = _open_out(args.output)
@@ -107,7 +282,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     bar = _progress(not args.no_progress)
     say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
     html_docs: list[tuple[str, str, object]] = []  # --format html is one page for the whole run
+    html_errors: list[tuple[str, str]] = []  # ... which shows the inputs that could not be read too
+    # text output shows each score beside the threshold it was compared with
+    shown_thresholds = {**det.thresholds, "propaganda": det.propaganda_threshold}
+    model = model_fields(det)  # every output record names the model
     try:
+        if args.format == "csv":
+            _write_line(out, csv_header(det.techniques, model))
         results = analyze_records(det, records, n_jobs=jobs, batch_size=args.batch_size,
                                   text_of=lambda r: r.text if isinstance(r, Document) else None,
                                   capture_errors=True)
@@ -119,17 +300,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 summary.errors += 1
                 say(f"propdetect: {rec.message()}")
                 if args.format == "jsonl":
-                    _write_line(out, json.dumps(rec.to_record(), ensure_ascii=False))
+                    _write_line(out, json.dumps({**rec.to_record(), **model}, ensure_ascii=False))
                 elif args.format == "text":
                     _write_line(out, f"== {rec.label}\nerror: {rec.error}")
+                elif args.format == "html":
+                    html_errors.append((rec.label, rec.error))
             else:
                 summary.add(result)
                 if args.format == "html":
                     html_docs.append((rec.label, rec.text, result))
                 elif args.format == "jsonl":
-                    _write_line(out, jsonl_record(rec.source, result, rec.output_fields()))
+                    _write_line(out, jsonl_record(rec.source, result, rec.output_fields(), model))
+                elif args.format == "csv":
+                    for line in csv_rows(rec.label, result, det.techniques, model):
+                        _write_line(out, line)
                 else:
-                    _write_line(out, render_text(rec.label, result))
+                    _write_line(out, render_text(rec.label, result, thresholds=shown_thresholds, model=model))
             if bar is not None:
                 bar.update(1)
         if args.format == "html":
@@ -137,7 +323,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
             names, texts, analyses = zip(*html_docs) if html_docs else ((), (), ())
             out.write(render_html(list(analyses), list(texts), list(names),
-                                  model=det.metadata.get("model_version") or det.metadata.get("name")))
+                                  model=model_label(model), errors=html_errors))
         out.flush()
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from
@@ -178,6 +364,8 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
         raise CliError(f"give the labelled data: {_DATA_HELP}")
     if len(chosen) > 1:
         raise CliError(f"give one kind of data, not {' and '.join(opt + c for c in chosen)}")
+    if getattr(args, "skip_bad_rows", False) and not prefix and chosen[0] not in ("jsonl", "csv"):
+        raise CliError(f"--skip-bad-rows goes with --jsonl or --csv data, not {opt}{chosen[0]}")
     if chosen[0] == "articles":
         if not (given["articles"] and given["labels"]):
             raise CliError(f"{opt}articles DIR and {opt}labels PATH go together: give both")
@@ -186,6 +374,8 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
                   "skip_bad_spans": bool(getattr(args, "skip_bad_spans", False))}
     else:
         source = {"format": chosen[0], "path": str(Path(given[chosen[0]]).resolve())}
+        if getattr(args, "skip_bad_rows", False):
+            source["skip_bad_rows"] = True
     try:
         docs, report = read_source(source)
     except DataError as exc:
@@ -215,8 +405,10 @@ def _read_config(spec: str | None):  # noqa: ANN202
 def cmd_train(args: argparse.Namespace) -> int:
     import time
 
+    from ._persist import ModelFormatError
     from ._train import fit_detector
 
+    _check_model_out(args.out, args.force)
     cfg = _read_config(args.config)
     docs, source = _read_docs(args)
     t0 = time.perf_counter()
@@ -231,16 +423,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         path = det.save(args.out)
     except OSError as exc:
         raise CliError(f"{args.out}: cannot write the model ({exc.strerror or exc})") from None
+    except ModelFormatError as exc:  # the folder changed while training ran
+        raise CliError(f"cannot write the model: {exc}") from None
     _err(f"model written to {path} in {time.perf_counter() - t0:.1f}s; use it with --model {path}")
     return EXIT_OK
 
 
 # -- evaluate --------------------------------------------------------------------
+def _data_inputs(args: argparse.Namespace) -> list[tuple[str, Callable[[Path], bool]]]:
+    """Every file or folder the data and model options name (a folder: all its files)."""
+    keys = ("articles", "labels", "jsonl", "csv", "semeval2021")
+    names = [getattr(args, p + k, None) for p in ("", "baseline_train_") for k in keys]
+    return [(n, _existing) for n in (*names, getattr(args, "model", None)) if n]
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ._evaluate import evaluate, model_training_docs, render_markdown, render_text
 
+    thresholds = _threshold_specs(args.threshold)
+    _check_not_an_input("-o", args.output, _data_inputs(args))
+    _check_writable("-o", args.output)  # written only at the end: know now that it can be
     docs, _ = _read_docs(args)  # data errors first: they do not depend on the model
-    det = _load_detector(args.model)
+    det = _with_thresholds(_load_detector(args.model), thresholds)
     train_docs, note = None, "not trained (--no-baselines)"
     if not args.no_baselines:
         train_docs, source = _read_docs(args, prefix="baseline_train_")
@@ -252,6 +456,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"not trained: {note}"
         _err(f"baselines {note}")
     result = evaluate(det, docs, train_docs, note)
+    from ._report import model_digest
+
+    result["model"]["model_digest"] = model_digest(det)  # tells --threshold runs apart
     out = _open_out(args.output)
     try:
         if args.format == "json":
@@ -270,18 +477,53 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_techniques(args: argparse.Namespace) -> int:
     from ._taxonomy import TECHNIQUES
 
+    if args.thresholds or args.model:
+        det = _load_detector(args.model)
+        if det.propaganda_threshold is not None:
+            print(f"propaganda\t{det.propaganda_threshold:.3g}\tthe flag: a sentence uses some technique")
+        for t in TECHNIQUES:
+            thr = f"{det.thresholds[t.id]:.3g}" if t.id in det.thresholds else "-"
+            print(f"{t.id}\t{thr}\t{t.name}" + ("" if t.id in det.thresholds else " (not scored by this model)"))
+        return EXIT_OK
     for t in TECHNIQUES:
         print(f"{t.id}\t{t.name}\t{t.definition}")
     return EXIT_OK
 
 
 # -- parser ----------------------------------------------------------------------
+def version_text() -> str:
+    """``propdetect X.Y.Z (bundled model NAME)``, from the bundled model's
+    ``metadata.json`` alone: the weights are not read."""
+    from ._detector import bundled_model_path
+
+    try:
+        meta = json.loads((bundled_model_path() / "metadata.json").read_text(encoding="utf-8"))
+        model = meta.get("model_version") or meta.get("name") or "unnamed"
+    except (OSError, ValueError, AttributeError):
+        model = "missing: reinstall propdetect"
+    return f"propdetect {__version__} (bundled model {model})"
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's ``version`` action, but the text is read only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="propdetect",
         description="Find propaganda techniques in news text, sentence by sentence.",
     )
-    parser.add_argument("--version", action="version", version=f"propdetect {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the versions of propdetect and of the bundled model, then exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -293,10 +535,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text files (one document each), *.jsonl files (one document per line), directories "
                         "(their *.txt and *.jsonl files, in name order); none or '-' reads stdin")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
-    p.add_argument("--format", choices=("text", "jsonl", "html"), default="text",
+    p.add_argument("--format", choices=("text", "jsonl", "csv", "html"), default="text",
                    help="text: flagged sentences and a summary (default); jsonl: one JSON object per document; "
+                        "csv: one row per sentence (source, start, end, text, techniques, a score per technique; "
+                        "errors on stderr only); "
                         "html: one self-contained page for all documents (use with -o report.html)")
     p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
+    p.add_argument("--threshold", action="append", metavar="[NAME=]P",
+                   help="decide with this probability threshold instead of the model's own: 0.6 for every "
+                        "technique and the propaganda flag, NAME=0.6 for one technique (an id or any name "
+                        "`propdetect techniques` lists) or propaganda=0.6 for the flag; repeatable; higher "
+                        "means fewer, surer flags")
     p.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
                    help="auto (default): *.jsonl files are JSON Lines, other files and stdin are text; "
                         "jsonl: every input (stdin too) is JSON Lines; text: every file is one document")
@@ -328,11 +577,17 @@ def build_parser() -> argparse.ArgumentParser:
                            help="SemEval-2021 Task 6 subtask-1 meme file (JSON array of id, labels, text)")
             q.add_argument("--skip-bad-spans", action="store_true",
                            help="skip (and report) spans whose offsets fall outside their article")
+            q.add_argument("--skip-bad-rows", action="store_true",
+                           help="--jsonl, --csv: skip (and report) malformed rows (invalid JSON, too few or "
+                                "too many fields, a missing field, empty text) instead of stopping")
 
     p = sub.add_parser("train", help="train a model on labelled data",
                        description=f"Train a model on labelled data: {_DATA_HELP}. Progress goes to stderr.")
     add_data_args(p)
-    p.add_argument("--out", required=True, metavar="PATH", help="model folder to write")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="model folder to write: a new or empty folder (checked before any work)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the model in --out if it holds one (never a folder with other files)")
     p.add_argument("--config", metavar="JSON",
                    help="training config: a JSON file, or an inline JSON object, of TrainingConfig fields")
     p.add_argument("--name", default="custom", help="model name recorded in its metadata")
@@ -347,13 +602,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_args(p)
     add_data_args(p, "baseline-train-", "baselines' training data (default: the model's own): ")
     p.add_argument("--no-baselines", action="store_true", help="do not train or score the baselines")
+    p.add_argument("--threshold", action="append", metavar="[NAME=]P",
+                   help="decide with this probability threshold instead of the model's own: 0.6 for every "
+                        "technique and the propaganda flag, NAME=0.6 for one technique (an id or any name "
+                        "`propdetect techniques` lists) or propaganda=0.6 for the flag; repeatable; higher "
+                        "means fewer, surer flags")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                    help="text (default), json (micro_f1, macro_f1, binary_f1, per_technique, baselines) "
                         "or markdown tables")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("techniques", help="list the 14 techniques")
+    p = sub.add_parser("techniques", help="list the 14 techniques (--thresholds: the model's thresholds)")
+    p.add_argument("--thresholds", action="store_true",
+                   help="list the probability threshold of each technique (and of the propaganda flag) instead "
+                        "of the definitions")
+    p.add_argument("--model", metavar="PATH", help="with --thresholds: a model folder (default: the bundled model)")
     p.set_defaults(func=cmd_techniques)
     return parser
 

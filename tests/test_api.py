@@ -50,11 +50,15 @@ def test_detect_contract_on_seed(seed_text):
         assert set(s.scores) == ids
         assert all(0.0 <= v <= 1.0 for v in s.scores.values())
         assert set(s.techniques) <= ids
-        # above threshold, most confident first
+        # flagged by the propaganda probability; then every technique above its threshold
+        # and at least the most likely one, most confident (relative to its threshold) first
         det = Detector.load()
-        for t in s.techniques:
-            assert s.scores[t] >= det.thresholds[t]
-        assert [s.scores[t] for t in s.techniques] == sorted((s.scores[t] for t in s.techniques), reverse=True)
+        assert bool(s.techniques) == (s.propaganda_score >= det.propaganda_threshold)
+        above = {t for t in ids if s.scores[t] >= det.thresholds[t]}
+        if s.techniques:
+            assert above <= set(s.techniques) and len(set(s.techniques) - above) <= 1
+        rel = [s.scores[t] / det.thresholds[t] for t in s.techniques]
+        assert rel == sorted(rel, reverse=True)
         assert set(s.evidence) <= set(s.techniques)
         for spans in s.evidence.values():
             for a, b in spans:
@@ -165,5 +169,5 @@ def test_evidence_is_never_function_words_alone(seed_text):
 def test_evidence_points_at_the_loaded_words():
     text = "These traitors are nothing but a gang of bloodthirsty thugs and murderers!"
     s = propdetect.detect(text).sentences[0]
-    words = {text[a:b].lower() for spans in s.evidence.values() for a, b in spans}
-    assert words & {"traitors", "bloodthirsty", "thugs", "murderers", "thugs and murderers", "bloodthirsty thugs"}, words
+    evidence = " | ".join(text[a:b].lower() for spans in s.evidence.values() for a, b in spans)
+    assert any(w in evidence for w in ("traitors", "bloodthirsty", "thugs", "murderers")), evidence

@@ -16,6 +16,7 @@ from propdetect import _stream
 from propdetect.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
 
 LOUD = "These traitors and thugs are destroying our great nation!"
+MODEL = {"model", "model_version", "model_digest"}  # every output record names the model
 CALM = "The council meets on Tuesday at the town hall."
 
 
@@ -123,7 +124,8 @@ def test_bad_input_becomes_an_error_record_and_exit_1(case, fmt, tmp_path, capsy
     if fmt == "jsonl":
         before, error, after = jsonl(out)
         assert before["source"] == after["source"] == str(good)  # the run went on
-        assert set(error) == {"source", "line", "error"} and error["source"] == source and expected in error["error"]
+        assert set(error) == {"source", "line", "error"} | MODEL
+        assert error["source"] == source and expected in error["error"] and error["model"] == "tiny"
     else:
         assert out.count(f"== {good}") == 2 and "error: " in out and expected in out
 
@@ -138,14 +140,18 @@ def test_unreadable_file(tmp_path, capsys, monkeypatch, tiny_model):
     monkeypatch.setattr(_stream, "open", denied, raising=False)
     status, out, err = run(capsys, "analyze", "--model", tiny_model, "--format", "jsonl", str(path))
     assert status == EXIT_INPUT_ERROR
-    assert jsonl(out) == [{"source": str(path), "line": None, "error": "cannot read (Permission denied)"}]
+    (rec,) = jsonl(out)
+    assert {k: rec[k] for k in rec if k not in MODEL} == {"source": str(path), "line": None,
+                                                          "error": "cannot read (Permission denied)"}
 
 
 def test_empty_file_is_an_empty_document(tmp_path, capsys, tiny_model):
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
     status, out, _ = run(capsys, "analyze", "--model", tiny_model, "--format", "jsonl", str(path))
-    assert status == EXIT_OK and jsonl(out) == [{"source": str(path), "sentences": []}]
+    (rec,) = jsonl(out)
+    assert status == EXIT_OK and {k: rec[k] for k in rec if k not in MODEL} == {"source": str(path), "sentences": [],
+                                                                                "warnings": []}
 
 
 def test_encoding_and_errors_replace(tmp_path, capsys, tiny_model):

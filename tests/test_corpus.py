@@ -240,8 +240,8 @@ def test_examples_from_dicts_and_their_errors():
         documents_from_examples([{"text": "a", "techniques": []}, "just text"])
     with pytest.raises(DataError, match="examples: item 1: 'text' must be a non-empty string"):
         documents_from_examples([{"text": "", "techniques": []}])
-    with pytest.raises(DataError, match="expected an iterable of dicts, got a str"):
-        load_documents("data.jsonl")
+    with pytest.raises(DataError, match="expected an iterable of dicts, got a bytes"):
+        load_documents(b"data.jsonl")
     with pytest.raises(DataError, match="no records"):
         load_documents([])
 

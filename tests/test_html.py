@@ -331,3 +331,33 @@ def test_cli_html_to_stdout_and_a_missing_input(tmp_path, capsys):
     assert "missing.txt: no such file" in captured.err
     assert captured.out.startswith("<!doctype html>")
     assert len(parse(captured.out).find_all("section", "doc")) == 1
+
+
+# -- inputs that could not be read (issue 12) --------------------------------------
+def test_inputs_that_could_not_be_read_are_on_the_page(tmp_path, capsys, tiny_detector):
+    model = str(tiny_detector.save(tmp_path / "m"))
+    good = tmp_path / "good.txt"
+    good.write_text("Traitors and thugs!\nThe council meets on Tuesday.\n", encoding="utf-8")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Caf\xe9 <b>cr\xe8me</b>.".encode("latin-1"))
+    status = main(["analyze", "--model", model, "--format", "html", str(tmp_path / "missing.txt"), str(good),
+                   str(latin), "-o", str(tmp_path / "r.html")])
+    assert status == 1
+    root = parse((tmp_path / "r.html").read_text(encoding="utf-8"))
+    unread = root.find_all("section", "unread")[0]
+    assert unread.find_all("h2")[0].text() == "2 inputs could not be read"
+    rows = [[td.text() for td in tr.find_all("td")] for tr in unread.find_all("tbody")[0].find_all("tr")]
+    assert rows[0] == [str(tmp_path / "missing.txt"), "no such file"]
+    assert rows[1][0] == f"{latin}:1" and "not valid utf-8" in rows[1][1] and "--encoding" in rows[1][1]
+    assert [s.find_all("h2")[0].text() for s in root.find_all("section", "doc")] == [str(good)]
+    assert "1 document (and 2 inputs that could not be read)" in root.find_all("p", "lede")[0].text()
+    capsys.readouterr()
+
+
+def test_a_run_where_nothing_could_be_read_says_so():
+    page = render_html([], [], errors=[("a.txt", "no such file")])
+    root = parse(page)
+    assert "No documents could be read." in page
+    assert root.find_all("section", "unread")[0].find_all("td")[1].text() == "no such file"
+    with pytest.raises(TypeError, match="errors item 1"):
+        render_html([], [], errors=["a.txt: no such file"])

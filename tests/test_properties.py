@@ -91,7 +91,13 @@ def _check_offsets(text: str, analysis: Analysis, det: Detector) -> None:
         assert text[s.start : s.end] == s.text
         assert list(s.scores) == list(det.techniques)
         assert all(0.0 <= v <= 1.0 and math.isfinite(v) for v in s.scores.values())
-        assert set(s.techniques) == {t for t in det.techniques if s.scores[t] >= det.thresholds[t]}
+        above = {t for t in det.techniques if s.scores[t] >= det.thresholds[t]}
+        if det.propaganda_threshold is None:
+            assert set(s.techniques) == above
+        elif s.propaganda_score >= det.propaganda_threshold:  # flagged: all above, and at least one
+            assert above <= set(s.techniques) and len(set(s.techniques) - above) <= 1 and s.techniques
+        else:
+            assert s.techniques == ()
         assert set(s.evidence) <= set(s.techniques)
         for spans in s.evidence.values():
             prev = s.start

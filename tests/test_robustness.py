@@ -105,7 +105,7 @@ def test_str_subclass_is_accepted(det):
 def test_blank_text_gives_an_empty_analysis(det, blank):
     a = det.detect(blank)
     assert a == Analysis(()) and a.sentences == () and a.flagged == ()
-    assert a.to_dict() == {"sentences": []} and a.technique_counts() == {}
+    assert a.to_dict() == {"sentences": [], "warnings": []} and a.technique_counts() == {}
 
 
 # -- awkward text -------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def test_scores_mapping_contract(det):
 def test_sentence_from_plain_values_equals_detected(det):
     s = det.detect("They are cruel traitors!").sentences[0]
     again = Sentence(s.text, s.start, s.end, s.techniques, dict(s.scores),
-                     {k: [list(x) for x in v] for k, v in s.evidence.items()})
+                     {k: [list(x) for x in v] for k, v in s.evidence.items()}, s.propaganda_score)
     assert again == s and Sentence.from_dict(s.to_dict()) == s
 
 

@@ -347,7 +347,8 @@ def test_model_with_another_feature_layout(model):
     """Consistent shapes, but not the number of dense features this code computes."""
     w = dict(np.load(model / "weights.npz"))
     _edit_arrays(model, coef=w["coef"][:-1], dense_mean=w["dense_mean"][:-1],
-                 dense_scale=w["dense_scale"][:-1])
+                 dense_scale=w["dense_scale"][:-1],
+                 **({"any_coef": w["any_coef"][:-1]} if "any_coef" in w else {}))
     err = _load_error(model)
     assert type(err) is ModelVersionError
     assert "shape and context features" in str(err) and "propdetect train" in str(err)

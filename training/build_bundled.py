@@ -2,10 +2,12 @@
 
     python training/build_bundled.py [--data ../shared/data/ptc] [--out propdetect/models/ptc2020]
 
-Data protocol: the model sees PTC-2020 ``train`` and nothing else. Every choice
-(regularisation per technique, calibration, thresholds) is made by document-grouped
-cross-validation inside ``train`` (see propdetect/_train.py). PTC-2020 ``dev`` and the
-EMNLP-2019 ``test`` split are for reporting only: ``propdetect evaluate``.
+Data protocol: the model sees PTC-2020 ``train`` and nothing else (plus the GloVe
+word vectors shipped in propdetect/vectors/). Every choice (regularisation and feature
+set per head, calibration, the decision rule and its thresholds) is made by
+document-grouped cross-validation inside ``train`` (see propdetect/_train.py). PTC-2020
+``dev`` and the EMNLP-2019 ``test`` split are for reporting only: ``propdetect evaluate``.
+About 6 minutes on 2 cores.
 
 The same data, config (training/configs/ptc2020.json) and seed give the same
 weights; the metadata records the training data's digest so that a rebuild can be

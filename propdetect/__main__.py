@@ -1,0 +1,8 @@
+"""``python -m propdetect``: the same command line as ``propdetect``."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Evidence: which words of a flagged sentence carry the technique.
+
+Two ways, depending on what the model was trained on:
+
+* **Token model** (models trained on span-annotated data such as PTC): one logistic
+  regression per technique over each token, trained on the words that human
+  annotators marked inside gold spans. A token's features are its own identity
+  (for the words of the vector table), its word vector, the mean vector of its
+  neighbours and a few shape bits. Because the model is linear, scoring the tokens
+  of a sentence is a table lookup plus one small matrix product: no per-token
+  Python loop beyond tokenising. The evidence for a technique is the content
+  words it scores highest (at most ``evidence_top``, and only those within
+  ``evidence_margin`` logits of the best), joined into one phrase when only a
+  function word lies between them ("manifestations of modern fascism").
+* **Sentence-model contributions** (models trained on sentence labels only): the
+  words whose n-grams add most to the sentence's linear score (see
+  :func:`linear_evidence`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._features import STOPWORDS, token_spans
+from ._vectors import WordVectors
+
+__all__ = ["TOKEN_SHAPE", "TokenModel", "token_matrix", "linear_evidence", "merge_spans"]
+
+#: Shape bits of a token, in column order after its vectors.
+TOKEN_SHAPE = ("stopword", "capitalised", "all_caps", "unknown_word", "punctuation")
+
+
+def token_matrix(sentence: str, vectors: WordVectors) -> tuple[list[tuple[str, int, int]], np.ndarray, np.ndarray]:
+    """Tokens of a sentence and their features for the token model.
+
+    Returns
+    -------
+    tokens : list of (token, start, end)
+        As :func:`propdetect._features.token_spans` gives them.
+    ids : ndarray of shape (n_tokens,)
+        Row of each token in the vector table; ``len(vectors)`` for unknown words
+        and punctuation (one shared "other" row).
+    dense : ndarray of shape (n_tokens, 2 * dim + len(TOKEN_SHAPE))
+        The token's vector, the mean of its two neighbours' vectors, shape bits.
+    """
+    toks = token_spans(sentence)
+    n = len(toks)
+    d = vectors.dim
+    dense = np.zeros((n, 2 * d + len(TOKEN_SHAPE)), dtype=np.float32)
+    if n == 0:
+        return toks, np.zeros(0, dtype=np.int64), dense
+    words = [t for t, _, _ in toks]
+    ids = vectors.ids(words)
+    known = ids >= 0
+    vec = np.zeros((n + 2, d), dtype=np.float32)  # padded: row 0 and n+1 are the edges
+    vec[1:-1][known] = vectors.matrix[ids[known]]
+    dense[:, :d] = vec[1:-1]
+    dense[:, d : 2 * d] = 0.5 * (vec[:-2] + vec[2:])
+    first = [sentence[a] for _, a, _ in toks]
+    dense[:, 2 * d] = [w in STOPWORDS for w in words]
+    dense[:, 2 * d + 1] = [c.isupper() for c in first]
+    dense[:, 2 * d + 2] = [len(w) > 2 and sentence[a:b].isupper() for w, a, b in toks]
+    dense[:, 2 * d + 3] = ~known
+    dense[:, 2 * d + 4] = [not c.isalnum() for c in first]
+    ids = np.where(known, ids, len(vectors))
+    return toks, ids, dense
+
+
+def _is_content(word: str) -> bool:
+    """Whether a token may be evidence on its own: a word that is not a function
+    word, nor a function word's contraction ("don't", "they're"), nor a number."""
+    if not word[0].isalpha() or word in STOPWORDS:
+        return False
+    if "'" in word:
+        head = word.split("'", 1)[0]
+        return not (head in STOPWORDS or word.endswith("n't") or head in _CONTRACTED)
+    return True
+
+
+# Heads of contractions that are function words but not in STOPWORDS ("don't", "i'm").
+_CONTRACTED = frozenset({"don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "can",
+                         "couldn", "wouldn", "shouldn", "haven", "hasn", "hadn", "let", "that", "there"})
+
+
+class TokenModel:
+    """Per-technique linear scores of each token of a sentence.
+
+    Parameters
+    ----------
+    word_weights : ndarray of shape (n_words + 1, n_techniques)
+        Weight of each word of the vector table (last row: any other token).
+    dense_weights : ndarray of shape (2 * dim + len(TOKEN_SHAPE), n_techniques)
+    intercept : ndarray of shape (n_techniques,)
+    vectors : WordVectors
+        The table whose rows ``word_weights`` follows.
+    """
+
+    def __init__(self, word_weights: np.ndarray, dense_weights: np.ndarray,
+                 intercept: np.ndarray, vectors: WordVectors) -> None:
+        self.word_weights = np.asarray(word_weights, dtype=np.float32)
+        self.dense_weights = np.asarray(dense_weights, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float32)
+        self.vectors = vectors
+
+    def scores(self, sentence: str, ks: Sequence[int]) -> tuple[list[tuple[str, int, int]], np.ndarray]:
+        """Tokens of ``sentence`` and their logits for techniques ``ks``:
+        an array of shape (n_tokens, len(ks))."""
+        toks, ids, dense = token_matrix(sentence, self.vectors)
+        ks = list(ks)
+        z = self.word_weights[ids][:, ks] + dense @ self.dense_weights[:, ks] + self.intercept[ks]
+        return toks, z
+
+    def evidence(self, sentence: str, offset: int, ks: Sequence[int], names: Sequence[str],
+                 top: int, margin: float = float("inf")) -> dict[str, list[tuple[int, int]]]:
+        """For each technique ``k`` in ``ks``: the spans (shifted by ``offset``) of the
+        content words it scores highest, at most ``top`` of them and only those within
+        ``margin`` (in logits) of the best one, a function word between two chosen
+        words joining them into one phrase."""
+        toks, z = self.scores(sentence, ks)
+        out: dict[str, list[tuple[int, int]]] = {}
+        if not toks:
+            return {names[k]: [] for k in ks}
+        content = np.fromiter((_is_content(w) for w, _, _ in toks), dtype=bool, count=len(toks))
+        stop = np.fromiter((w in STOPWORDS for w, _, _ in toks), dtype=bool, count=len(toks))
+        for c, k in enumerate(ks):
+            score = np.where(content, z[:, c], -np.inf)
+            chosen = np.zeros(len(toks), dtype=bool)
+            order = np.argsort(-score, kind="stable")[: max(top, 0)]
+            order = order[np.isfinite(score[order])]
+            if len(order):
+                order = order[score[order] >= score[order[0]] - margin]
+            chosen[order] = True
+            # a single function word between two chosen words joins them
+            bridge = np.zeros_like(chosen)
+            bridge[1:-1] = chosen[:-2] & chosen[2:] & stop[1:-1]
+            chosen |= bridge
+            spans = [(toks[i][1], toks[i][2]) for i in np.flatnonzero(chosen).tolist()]
+            out[names[k]] = merge_spans(spans, offset, sentence)
+        return out
+
+
+def merge_spans(spans: list[tuple[int, int]], offset: int,
+                text: str | None = None) -> list[tuple[int, int]]:
+    """Sorted spans, overlapping ones merged (and, given the ``text`` they index,
+    ones separated by whitespace only), shifted by ``offset``.
+
+    >>> merge_spans([(0, 4), (5, 9), (20, 23)], 100, "evil regime is here, yes")
+    [(100, 109), (120, 123)]
+    """
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and (a <= merged[-1][1] or (text is not None and not text[merged[-1][1]:a].strip())):
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return [(a + offset, b + offset) for a, b in merged]
+
+
+def linear_evidence(featurizer: Any, coef_lex: np.ndarray, word_cache: dict[str, tuple[np.ndarray, int]],
+                    sentence: str, offset: int, X: Any, row: int, ks: list[int],
+                    names: Sequence[str], top: int) -> dict[str, list[tuple[int, int]]]:
+    """The words of the sentence that add most to each technique's score.
+
+    For models without a token model. The sentence model is linear, so a
+    technique's score is a sum of one term per feature (weight x TF-IDF value).
+    Those terms are gathered into units a reader can see: each word (its unigram
+    plus, split evenly among the words that contain it, each of its character
+    n-grams) and each word n-gram. The ``top`` units that add most, if they add
+    anything, are the evidence; function words alone ("as", "as a") never are.
+    """
+    f = featurizer
+    vocab = f.vocabulary_
+    lo, hi = X.indptr[row], X.indptr[row + 1]
+    cols, vals = X.indices[lo:hi], X.data[lo:hi]
+    if len(cols) == 0:
+        return {names[k]: [] for k in ks}
+    toks = token_spans(sentence)
+    words = [t for t, _, _ in toks]
+    n_word = f.n_word_terms_
+    spans: list[tuple[int, int]] = []
+    feats: list[np.ndarray] = []
+    n_char: list[int] = []
+    for i, w in enumerate(words):
+        if w in STOPWORDS:
+            continue
+        fw, nc = _word_features(f, word_cache, w)
+        spans.append((toks[i][1], toks[i][2]))
+        feats.append(fw)
+        n_char.append(nc)
+    n_units_words = len(spans)
+    bigram_feats: list[int] = []
+    for n in range(2, f.ngram_max + 1):
+        for i in range(len(words) - n + 1):
+            gram = words[i : i + n]
+            if all(w in STOPWORDS for w in gram):
+                continue
+            j = vocab.get(" ".join(gram))
+            if j is not None and j < n_word:
+                bigram_feats.append(j)
+                spans.append((toks[i][1], toks[i + n - 1][2]))
+    lengths = [len(x) for x in feats]
+    u_idx = np.concatenate([
+        np.repeat(np.arange(n_units_words), lengths),
+        np.arange(n_units_words, len(spans)),
+    ]).astype(np.int64)
+    u_feat = np.concatenate([*feats, np.asarray(bigram_feats, dtype=np.int64)]).astype(np.int64)
+    # the last n_char[u] features of a word unit are its char n-grams
+    u_char = np.zeros(len(u_feat), dtype=bool)
+    at = 0
+    for ln, nc in zip(lengths, n_char):
+        u_char[at + ln - nc : at + ln] = True
+        at += ln
+    if not len(u_feat):
+        return {names[k]: [] for k in ks}
+    pos = np.minimum(np.searchsorted(cols, u_feat), len(cols) - 1)
+    ok = cols[pos] == u_feat
+    unit, pos, is_char = u_idx[ok], pos[ok], u_char[ok]
+    # A char n-gram found in m words gives each of them 1/m of its term.
+    mult = np.bincount(pos[is_char], minlength=len(cols))
+    share = np.where(is_char, 1.0 / np.maximum(mult[pos], 1), 1.0)
+    terms = coef_lex[cols][:, ks] * vals[:, None]  # (features, len(ks))
+    w = terms[pos] * share[:, None]
+    scores = np.column_stack([np.bincount(unit, weights=w[:, c], minlength=len(spans))
+                              for c in range(len(ks))])
+    out: dict[str, list[tuple[int, int]]] = {}
+    for c, k in enumerate(ks):
+        order = np.argsort(-scores[:, c], kind="stable")[:top]
+        chosen = [spans[u] for u in order.tolist() if scores[u, c] > 0]
+        out[names[k]] = merge_spans(chosen, offset)
+    return out
+
+
+def _word_features(f: Any, cache: dict[str, tuple[np.ndarray, int]], word: str) -> tuple[np.ndarray, int]:
+    """Columns of a word's unigram and char n-grams (cached), and how many of
+    them (at the end) are char n-grams."""
+    hit = cache.get(word)
+    if hit is None:
+        j = f.vocabulary_.get(word)
+        head = [j] if j is not None and j < f.n_word_terms_ else []
+        chars = sorted(set(f._char_ids(word))) if f.char_ngrams and word[0].isalpha() else []
+        hit = (np.asarray(head + chars, dtype=np.int64), len(chars))
+        if len(cache) >= 100_000:  # bounded on endless new words
+            cache.clear()
+        cache[word] = hit
+    return hit
