@@ -130,15 +130,15 @@ def evidence_scores(docs: Sequence[LabelledDocument], analyses: Sequence[Analysi
             if not s.techniques or not gold_any[s.start:s.end].any():
                 continue
             n_sent += 1
-            ev = _covered([sp for spans in s.evidence.values() for sp in spans], n)
-            ev &= nonspace
-            inside += int((ev & gold_any).sum())
+            # masks over the sentence only: evidence lies inside its sentence
+            a0, b0 = s.start, s.end
+            vis, gold = nonspace[a0:b0], gold_any[a0:b0]
+            ev = _covered([(a - a0, b - a0) for spans in s.evidence.values() for a, b in spans], b0 - a0)
+            ev &= vis
+            inside += int((ev & gold).sum())
             total += int(ev.sum())
-            sent = np.zeros(n, dtype=bool)
-            sent[s.start:s.end] = True
-            sent &= nonspace
-            sent_inside += int((sent & gold_any).sum())
-            sent_total += int(sent.sum())
+            sent_inside += int((vis & gold).sum())
+            sent_total += int(vis.sum())
             for t in s.techniques:
                 decisions += 1
                 spans = s.evidence.get(t, ())

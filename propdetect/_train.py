@@ -393,15 +393,16 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     # The decision rule: thresholds shrunk toward a shared one, the amount chosen by
     # cross-fitted CV (thresholds tuned on other folds), on micro- and macro-F1 alike.
     rules = []
+    scored: dict[float, dict[str, Any]] = {}
     for shrink in config.threshold_shrinkage:
-        cf = _cross_fitted(Y, P, p_any, folds, shrink, techniques)
+        cf = scored[shrink] = _cross_fitted(Y, P, p_any, folds, shrink, techniques)
         rules.append({"shrinkage": shrink, "micro_f1": cf["micro_f1"], "macro_f1": cf["macro_f1"],
                       "binary_f1": cf["binary_f1"]})
         say(f"decision rule, shrinkage {shrink:g}: cross-fitted micro-F1={cf['micro_f1']:.3f} "
             f"macro-F1={cf['macro_f1']:.3f} binary-F1={cf['binary_f1']:.3f}")
     best = max(rules, key=lambda r: (r["micro_f1"] + r["macro_f1"], -r["shrinkage"]))
     any_thr, thresholds = _thresholds(Y, P, p_any, best["shrinkage"])
-    cross_fitted = _cross_fitted(Y, P, p_any, folds, best["shrinkage"], techniques)
+    cross_fitted = scored[best["shrinkage"]]
     cv = multilabel_scores(Y, decide(P, thresholds, p_any, any_thr), techniques)
 
     token = None
