@@ -34,6 +34,7 @@ from ._heads import decide
 from ._heads import sigmoid as _sigmoid
 from ._metrics import best_threshold, multilabel_scores
 from ._persist import FORMAT_VERSION, installed_version
+from ._solver import class_weights
 from ._taxonomy import TECHNIQUE_IDS
 from ._vectors import load_vectors, vectors_metadata
 
@@ -70,25 +71,22 @@ def _label_matrix(docs: Sequence[LabelledDocument], techniques: Sequence[str]) -
     return Y
 
 
-def _fit_lr(X: Any, y: np.ndarray, C: float, config: TrainingConfig,
-            tol: float = 1e-4):  # noqa: ANN202
-    from sklearn.linear_model import LogisticRegression
-
-    # Newton-CG: with the dense word-vector columns beside the sparse n-grams,
-    # liblinear's trust-region Newton needed 3-5x the time for the same
-    # held-out AUC (measured on PTC-2020 train, loaded_language: 9-25 s against
-    # 4.6 s a fit). Unlike liblinear it leaves the intercept unpenalised.
-    clf = LogisticRegression(
-        C=C, class_weight=config.class_weight, solver="newton-cg", tol=tol, max_iter=1000,
-        random_state=config.seed,
-    )
-    return clf.fit(X, y)
+# Every fit stops when no gradient component exceeds 1e-4 (scikit-learn's
+# criterion). At 1e-3 a rare head's held-out scores correlated only 0.975 with
+# the exact optimum's (PTC-2020 train, one fold, flag-waving), enough to change
+# which C cross-validation picks; at 1e-4 >= 0.99995 for every head tried, at
+# about the same cost with the preconditioned solver (0.7-0.9 s a fit).
+_CV_TOL = 1e-4
+_FINAL_TOL = 1e-4
 
 
-# The cross-validation fits (15 of every 16 per head and feature set) stop at a
-# looser tolerance than the final refit: on PTC-2020 train (loaded language, one
-# fold) 1.8 s against 4.6 s a fit, held-out AUC 0.8135 against 0.8148.
-_CV_TOL = 1e-3
+def _split_design(X: Any, n_sparse: int) -> Any:
+    """The solver's view of ``X``: its first ``n_sparse`` columns sparse, the rest
+    (shape/context features, sentence vectors) a dense block."""
+    from ._solver import Design
+
+    X = X.tocsr()
+    return Design.of(X[:, :n_sparse], X[:, n_sparse:].toarray())
 
 
 def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -115,26 +113,34 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return a, b
 
 
-def _fit_technique(Xs: Sequence[Any], y: np.ndarray, folds: np.ndarray, n_folds: int,
-                   config: TrainingConfig) -> dict[str, Any]:
-    """Choose the feature set (one of ``Xs``) and C by grouped CV, calibrate and
-    threshold on out-of-fold scores, refit.
+def _fit_technique(design: Any, variants: Sequence[np.ndarray], y: np.ndarray,
+                   folds: np.ndarray, n_folds: int, config: TrainingConfig) -> dict[str, Any]:
+    """Choose the feature set and C by grouped CV, calibrate and threshold on
+    out-of-fold scores, refit.
 
-    ``Xs`` holds the candidate feature matrices (with and without the sentence
-    vectors); each is tried with every C of the grid, and the pair with the best
-    out-of-fold F1 is kept (the first on ties).
+    ``variants`` are the candidate sets of dense columns of ``design`` (with and
+    without the sentence vectors); each is tried with every C of the grid, and the
+    pair with the best out-of-fold F1 is kept (the first on ties). Along the grid
+    each fold's fit starts from its fit for the previous C (a warm start: the
+    same optimum, fewer Newton steps).
     """
+    from ._solver import fit_logistic
+
     n = len(y)
+    parts = []
+    for f in range(n_folds):
+        tr, te = folds != f, folds == f
+        parts.append((tr, te, design.rows(tr), design.rows(te), class_weights(y[tr], config.class_weight)))
     best: tuple[float, int, float, np.ndarray] = (-1.0, 0, config.C_grid[0], np.zeros(n))
-    for v, X in enumerate(Xs):
+    for v, cols in enumerate(variants):
         for C in config.C_grid:
             z = np.zeros(n)
-            for f in range(n_folds):
-                tr, te = folds != f, folds == f
+            for f, (tr, te, d_tr, d_te, sw) in enumerate(parts):
                 if y[tr].min() == y[tr].max():  # a fold with no positive (or no negative)
                     z[te] = -10.0 if y[tr].max() == 0 else 10.0
                     continue
-                z[te] = _fit_lr(X[tr], y[tr], C, config, _CV_TOL).decision_function(X[te])
+                fit = fit_logistic(d_tr.dense_columns(cols), y[tr], C, sample_weight=sw, tol=_CV_TOL)
+                z[te] = fit.decision_function(d_te.dense_columns(cols))
             f1 = best_threshold(z, y)[1]
             if f1 > best[0]:
                 best = (f1, v, C, z)
@@ -142,15 +148,23 @@ def _fit_technique(Xs: Sequence[Any], y: np.ndarray, folds: np.ndarray, n_folds:
     a, b = _platt(z, y)
     p = _sigmoid(a * z + b)
     thr, f1_cal = best_threshold(p, y)
-    clf = _fit_lr(Xs[v], y, C, config)
-    return {"coef": clf.coef_[0], "intercept": float(clf.intercept_[0]), "a": a, "b": b,
+    fit = fit_logistic(design.dense_columns(variants[v]), y, C, tol=_FINAL_TOL,
+                       sample_weight=class_weights(y, config.class_weight))
+    return {"coef_sparse": fit.coef_sparse, "coef_dense": fit.coef_dense,
+            "intercept": float(fit.intercept), "a": a, "b": b,
             "threshold": thr, "f1": f1_cal, "oof": p, "C": C, "variant": v}
 
 
 def _fit_head(k: int, *args: Any) -> tuple[int, dict[str, Any]]:
     """:func:`_fit_technique`, tagged with the head's index (results arrive as
     they are done, in any order)."""
-    return k, _fit_technique(*args)
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread, in workers and in this process alike: the dense products'
+    # summation order, and so the last bits of the weights, then do not depend on
+    # n_jobs (and two workers on two cores gain nothing from more threads).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return k, _fit_technique(*args)
 
 
 def _add_cues(X: Any, docs: Sequence[LabelledDocument], folds: np.ndarray,
@@ -188,9 +202,10 @@ def _token_data(docs: Sequence[LabelledDocument], vectors: Any,
                 techniques: Sequence[str]) -> tuple[Any, np.ndarray] | None:
     """Token rows of the gold-positive sentences of span-annotated documents, and
     per technique whether each token lies inside a gold span of it."""
-    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import csr_matrix
 
     from ._evidence import token_matrix
+    from ._solver import Design
 
     index = {t: k for k, t in enumerate(techniques)}
     ids_all, dense_all, label_rows = [], [], []
@@ -217,18 +232,23 @@ def _token_data(docs: Sequence[LabelledDocument], vectors: Any,
     if not ids_all:
         return None
     ids = np.concatenate(ids_all)
-    onehot = csr_matrix((np.ones(len(ids), dtype=np.float32), ids, np.arange(len(ids) + 1)),
+    onehot = csr_matrix((np.ones(len(ids)), ids, np.arange(len(ids) + 1)),
                         shape=(len(ids), len(vectors) + 1))
-    X = hstack([onehot, csr_matrix(np.vstack(dense_all))], format="csr")
-    X.sort_indices()
-    return X, np.vstack(label_rows)
+    return Design.of(onehot, np.vstack(dense_all)), np.vstack(label_rows)
 
 
-def _fit_token_head(X: Any, y: np.ndarray, config: TrainingConfig) -> tuple[np.ndarray, float]:
+def _fit_token_head(design: Any, y: np.ndarray, config: TrainingConfig) -> tuple[np.ndarray, float]:
+    from ._solver import fit_logistic
+
+    width = design.Xs.shape[1] + design.Xd.shape[1]
     if y.min() == y.max():
-        return np.zeros(X.shape[1]), -10.0
-    clf = _fit_lr(X, y, config.token_C, config)
-    return clf.coef_[0], float(clf.intercept_[0])
+        return np.zeros(width), -10.0
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # as in _fit_head
+        fit = fit_logistic(design, y, config.token_C, tol=_FINAL_TOL,
+                           sample_weight=class_weights(y, config.class_weight))
+    return np.concatenate([fit.coef_sparse, fit.coef_dense]), float(fit.intercept)
 
 
 def _cross_fitted(Y: np.ndarray, P: np.ndarray, p_any: np.ndarray | None, folds: np.ndarray,
@@ -343,25 +363,29 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     use_any = bool(config.binary_head and y_any.min() != y_any.max())
     heads = [Y[:, k] for k in range(K)] + ([y_any] if use_any else [])
     labels = list(techniques) + (["(any technique)"] if use_any else [])
-    X.sort_indices()  # read-only (memory-mapped) copies in workers must not need sorting
     from joblib import Parallel, delayed
 
+    # The solver sees the n-grams as a sparse block and the rest (shape/context
+    # features, sentence vectors) as a dense one.
+    n_vocab = len(featurizer.vocabulary_)
+    design = _split_design(X, n_vocab)
+    n_dense_cols = design.Xd.shape[1]
+    all_cols = np.arange(n_dense_cols)
     # Whether a technique head sees the sentence vectors is chosen per head by CV
     # (technique_vectors="cv"): the frequent techniques gain from them, the rare
     # ones overfit their 150 dense columns. The "any technique" head always has them.
-    keep = np.ones(X.shape[1], dtype=bool)
     if vectors is not None:
-        at = len(featurizer.vocabulary_) + len(DENSE_FEATURES)
-        keep[at : at + vectors.n_features] = False
-    Xt = X[:, np.flatnonzero(keep)] if not keep.all() else X
-    Xt.sort_indices()
-    tech_Xs = {"cv": [X, Xt], "always": [X], "never": [Xt]}[config.technique_vectors]
-    if keep.all():
-        tech_Xs = [X]
+        at = len(DENSE_FEATURES)
+        no_vec = np.concatenate([all_cols[:at], all_cols[at + vectors.n_features:]])
+        tech_variants = {"cv": [all_cols, no_vec], "always": [all_cols],
+                         "never": [no_vec]}[config.technique_vectors]
+    else:
+        tech_variants = [all_cols]
     # The "any technique" head, the slowest fit, is dispatched first so that the
     # workers finish together; results come back in head order.
     order = [K, *range(K)] if use_any else list(range(K))
-    jobs = (delayed(_fit_head)(k, tech_Xs if k < K else [X], heads[k], folds, n_folds, config)
+    jobs = (delayed(_fit_head)(k, design, tech_variants if k < K else [all_cols], heads[k], folds,
+                               n_folds, config)
             for k in order)
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
     H = len(heads)
@@ -374,12 +398,10 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
     with_vectors: dict[str, bool] = {}
     for done, (k, r) in enumerate(results, 1):
         label = labels[k]
-        Xk = (tech_Xs if k < K else [X])[r["variant"]]
-        if Xk is X:
-            coef[:, k] = r["coef"]
-        else:
-            coef[keep, k] = r["coef"]
-        with_vectors[label] = Xk is X and vectors is not None
+        cols = (tech_variants if k < K else [all_cols])[r["variant"]]
+        coef[:n_vocab, k] = r["coef_sparse"]
+        coef[n_vocab + cols, k] = r["coef_dense"]
+        with_vectors[label] = len(cols) == n_dense_cols and vectors is not None
         intercept[k] = r["intercept"]
         calib_a[k], calib_b[k] = r["a"], r["b"]
         oof[:, k] = r["oof"]
@@ -412,7 +434,7 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
             say("token model: no gold spans in the training data; evidence from the sentence model")
         else:
             TX, TY = data
-            say(f"token model: {TX.shape[0]} tokens of gold-positive sentences")
+            say(f"token model: {TX.n_samples} tokens of gold-positive sentences")
             fits = Parallel(n_jobs=n_jobs)(delayed(_fit_token_head)(TX, TY[:, k], config)
                                            for k in range(K))
             nw = len(vectors) + 1
