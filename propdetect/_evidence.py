@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._features import STOPWORDS, token_spans
+from ._tokens import _is_content
 from ._vectors import WordVectors
 
 __all__ = ["TOKEN_SHAPE", "TokenModel", "token_matrix", "linear_evidence", "merge_spans"]
@@ -67,22 +68,6 @@ def token_matrix(sentence: str, vectors: WordVectors) -> tuple[list[tuple[str, i
     dense[:, 2 * d + 4] = [not c.isalnum() for c in first]
     ids = np.where(known, ids, len(vectors))
     return toks, ids, dense
-
-
-def _is_content(word: str) -> bool:
-    """Whether a token may be evidence on its own: a word that is not a function
-    word, nor a function word's contraction ("don't", "they're"), nor a number."""
-    if not word[0].isalpha() or word in STOPWORDS:
-        return False
-    if "'" in word:
-        head = word.split("'", 1)[0]
-        return not (head in STOPWORDS or word.endswith("n't") or head in _CONTRACTED)
-    return True
-
-
-# Heads of contractions that are function words but not in STOPWORDS ("don't", "i'm").
-_CONTRACTED = frozenset({"don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "can",
-                         "couldn", "wouldn", "shouldn", "haven", "hasn", "hadn", "let", "that", "there"})
 
 
 class TokenModel:
