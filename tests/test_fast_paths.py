@@ -142,3 +142,43 @@ def test_featurizer_pickles_without_its_table(bundled: Featurizer) -> None:
     f = pickle.loads(pickle.dumps(bundled))
     assert not hasattr(f, "_tokens")
     check(f, SEED_LINES[:5])
+
+
+# -- evidence ---------------------------------------------------------------------------
+line_st = sentence_st.map(lambda s: s.replace("\n", " "))  # detect's sentences hold no line feed
+
+
+def check_evidence(det: Detector, sentences: list[str], ks: list[list[int]]) -> None:
+    """TokenModel.evidence_block gives, per sentence and technique, the spans of the
+    per-sentence TokenModel.evidence (margin and top as the model's, and others)."""
+    tm = det._token_model
+    block = det._featurizer._token_table().spans(sentences)
+    names = det.techniques
+    for top, margin in ((det._evidence_top, det._evidence_margin), (1, float("inf")), (5, 0.25), (0, 1.0)):
+        counts, starts, ends = tm.evidence_block(block, ks, top, margin)
+        at = pair = 0
+        for s, kl in zip(sentences, ks):
+            want = tm.evidence(s, 0, kl, names, top, margin)
+            got = {}
+            for k in kl:
+                c = int(counts[pair])
+                got[names[k]] = list(zip(starts[at : at + c].tolist(), ends[at : at + c].tolist()))
+                at += c
+                pair += 1
+            assert got == want, (s, kl, top, margin)
+
+
+def test_evidence_block_seed() -> None:
+    det = Detector.load()
+    ks = [[i % 14, (i * 5) % 14] if i % 3 else [i % 14] for i in range(len(SEED_LINES))]
+    check_evidence(det, SEED_LINES, ks)
+    check_evidence(det, ["", "!!", SEED_LINES[0], "...", "They are VERY cruel , they don\u2019t spare anyone"],
+                   [[0], [1, 2], list(range(14)), [], [3]])
+
+
+@BOUNDED
+@given(st.lists(line_st, min_size=1, max_size=6), st.randoms(use_true_random=False))
+def test_evidence_block_any_text(sentences: list[str], rnd) -> None:  # noqa: ANN001
+    det = Detector.load()
+    ks = [rnd.sample(range(14), rnd.randint(1, 4)) for _ in sentences]
+    check_evidence(det, sentences, ks)
