@@ -306,18 +306,24 @@ class Detector:
             named = self._heads.decide(p, p_any)
             # Techniques each flagged sentence names, most confident first: highest
             # probability relative to its threshold, ties in technique order.
-            row, k = np.nonzero(named)
-            order = np.lexsort((k, -(p / np.maximum(thr, 1e-12))[row, k], row))
-            row, k = row[order], k[order]
-            flagged, n_named = np.unique(row, return_counts=True)
-            ks = np.split(k, np.cumsum(n_named)[:-1]) if len(flagged) else []
             found: list[tuple[str, ...]] = [()] * n
             evidence: list[Any] = [_NO_EVIDENCE] * n
-            rows = flagged.tolist()
-            for i, kl, ev in zip(rows, ks, self._evidence(sents[base : base + n], spans[base : base + n],
-                                                           X, rows, [kl.tolist() for kl in ks])):
-                found[i] = ev.keys_tuple()
-                evidence[i] = ev
+            row, k = np.nonzero(named)
+            if len(row):
+                order = np.lexsort((k, -(p / np.maximum(thr, 1e-12))[row, k], row))
+                rows: list[int] = []
+                ks: list[list[int]] = []
+                for i, kk in zip(row[order].tolist(), k[order].tolist()):
+                    if rows and rows[-1] == i:
+                        ks[-1].append(kk)
+                    else:
+                        rows.append(i)
+                        ks.append([kk])
+                for i, ev in zip(rows, self._evidence(sents[base : base + n], spans[base : base + n],
+                                                      X, rows, ks)):
+                    # the evidence's keys are the named techniques, in order (both ways)
+                    found[i] = ev.keys_tuple()
+                    evidence[i] = ev
             block_spans = spans[base : base + n]
             pa = p_any.tolist() if p_any is not None else [None] * n
             out.extend(map(_sentence, sents[base : base + n], [a for a, _ in block_spans],
@@ -336,12 +342,14 @@ class Detector:
         if not rows:
             return []
         if self._token_model is None:
-            out = []
-            for i, kl in zip(rows, ks):
-                ev = linear_evidence(self._featurizer, self._coef_lex, self._word_cache, sentences[i],
-                                     spans[i][0], X, i, kl, names, top)
-                out.append(_Evidence(ev))
-            return out
+            return [_Evidence(linear_evidence(self._featurizer, self._coef_lex, self._word_cache,
+                                              sentences[i], spans[i][0], X, i, kl, names, top))
+                    for i, kl in zip(rows, ks)]
+        if len(rows) == 1:
+            # One sentence: the per-sentence way has less fixed cost (same spans).
+            i, kl = rows[0], ks[0]
+            return [_Evidence(self._token_model.evidence(sentences[i], spans[i][0], kl, names, top,
+                                                         self._evidence_margin))]
         block = self._featurizer._token_table().spans([sentences[i] for i in rows])
         counts, starts, ends = self._token_model.evidence_block(block, ks, top, self._evidence_margin)
         # offsets into the text, as one flat array of (start, end) per sentence

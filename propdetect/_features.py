@@ -259,6 +259,11 @@ _CONTEXT_COLUMNS = [
 
 # Prefix of character n-gram keys in the vocabulary (words never start with it).
 CHAR_PREFIX = "#"
+# Blocks of fewer characters than this are featurised token by token in Python,
+# longer ones from token ids with NumPy (TokenTable): below it the fixed cost of
+# some sixty NumPy calls exceeds what they save. Measured on this machine (AMD EPYC,
+# NumPy 2): the two ways cost the same at about 500 characters (three sentences).
+_SMALL_BLOCK_CHARS = 500
 # Tokens whose character n-gram columns are cached; cleared when full, so memory
 # stays bounded on endless streams of new words.
 _CHAR_CACHE_MAX = 200_000
@@ -541,26 +546,61 @@ class Featurizer:
             The standardised dense block: shape and context, then sentence vectors.
         """
         self._check_fitted()
-        table = self._token_table()
-        enc = table.encode(sentences)
-        rows, cols = table.ngram_columns(enc)
-        if self.n_word_terms_ < len(self.vocabulary_):  # character n-grams
-            rows, cols = _with_char_columns(enc, rows, cols)
-        X = self._tfidf(cols, rows, len(sentences))
-        D = self._dense_block(sentences, enc, stats, offset)
+        toks = None
+        if sum(map(len, sentences)) < _SMALL_BLOCK_CHARS:
+            # A few sentences: Python per token costs less than NumPy per call.
+            toks = [tokenize(s) for s in sentences]
+            X = self._tfidf(*self._lexical_ids(toks), len(sentences))
+            dense = dense_features(sentences, toks, stats, offset) if self.dense else None
+            pooled = self.vectors.pool(toks) if self.vectors is not None else None
+        else:
+            table = self._token_table()
+            enc = table.encode(sentences)
+            rows, cols = table.ngram_columns(enc)
+            if self.n_word_terms_ < len(self.vocabulary_):  # character n-grams
+                rows, cols = _with_char_columns(enc, rows, cols)
+            X = self._tfidf(cols, rows, len(sentences))
+            dense = None
+            if self.dense:
+                specials = [enc.index.get(t, -1) for t in '!?"']
+                dense = _dense_encoded(sentences, enc, stats, offset, specials)
+            pooled = None
+            if self.vectors is not None:
+                pooled = self.vectors.pool_ids(enc.facts[:, VECTOR], enc.sentence, len(sentences))
+        D = self._dense_block(sentences, dense, stats)
         blocks = [D]
-        if self.vectors is not None:
-            V = (self.vectors.pool_ids(enc.facts[:, VECTOR], enc.sentence, len(sentences))
-                 - self.vec_mean_) / self.vec_scale_
+        if pooled is not None:
+            V = (pooled - self.vec_mean_) / self.vec_scale_
             np.clip(V, -_DENSE_CLIP, _DENSE_CLIP, out=V)
             blocks.append(V * self.vector_weight)
         cues = getattr(self, "cues_", None)
         if cues is not None:
-            toks = [tokenize(s) for s in sentences]
+            if toks is None:
+                toks = [tokenize(s) for s in sentences]
             blocks.append((cues.features(toks) - self.cue_mean_) / self.cue_scale_)
         if cues is not None:
             np.clip(blocks[-1], -_DENSE_CLIP, _DENSE_CLIP, out=blocks[-1])
         return X, np.hstack(blocks) if len(blocks) > 1 else D
+
+    def _lexical_ids(self, toks: Sequence[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns of the word and character n-grams of each sentence's tokens, and
+        the row of each (the per-token way, for small blocks)."""
+        vocab_get = self.vocabulary_.get
+        n_max = self.ngram_max
+        row_ids: list[int] = []
+        lengths = []
+        use_chars = self.n_word_terms_ < len(self.vocabulary_)
+        char_ids = self._char_ids
+        for t in toks:
+            ids = [j for j in map(vocab_get, ngrams(t, n_max)) if j is not None]
+            if use_chars:
+                for tok in t:
+                    if tok[0].isalpha():
+                        ids.extend(char_ids(tok))
+            row_ids.extend(ids)
+            lengths.append(len(ids))
+        rows = np.repeat(np.arange(len(toks), dtype=np.int64), lengths)
+        return np.asarray(row_ids, dtype=np.int64), rows
 
     def _token_table(self) -> TokenTable:
         """This featurizer's :class:`~propdetect._tokens.TokenTable`, made on first use
@@ -580,12 +620,12 @@ class Featurizer:
         state.pop("_tokens", None)
         return state
 
-    def _dense_block(self, sentences: Sequence[str], enc: Encoded,
-                     stats: DocStats | None, offset: int) -> np.ndarray:
-        if not self.dense:
+    def _dense_block(self, sentences: Sequence[str], dense: np.ndarray | None,
+                     stats: DocStats | None) -> np.ndarray:
+        """The shape and context block (``dense_features``' output) standardised."""
+        if dense is None:
             return np.zeros((len(sentences), len(DENSE_FEATURES)))
-        specials = [enc.index.get(t, -1) for t in '!?"']
-        D = (_dense_encoded(sentences, enc, stats, offset, specials) - self.dense_mean_) / self.dense_scale_
+        D = (dense - self.dense_mean_) / self.dense_scale_
         if (stats.n_sentences if stats is not None else len(sentences)) == 1:
             # A lone sentence has no article around it: it is not a title and
             # repeats nothing. Its context features are set to their training

@@ -391,7 +391,7 @@ class TokenTable:
         # All sentences in one string, one split: sentences hold no line breaks (they
         # never cross one), and no token does, so "\n" separates them cleanly.
         text = "\n".join(sentences)
-        if text.count("\n") != len(sentences) - 1:
+        if text.count("\n") != max(len(sentences) - 1, 0):
             raise ValueError("sentences must not contain line breaks")
         parts = _TOKEN_SPLIT.split(text)  # gap, token, gap, token, ..., gap
         ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))

@@ -62,6 +62,20 @@ def reference(f: Featurizer, sentences: list[str], stats=None, offset: int = 0):
 
 
 def check(f: Featurizer, sentences: list[str], stats=None, offset: int = 0) -> None:  # noqa: ANN001
+    """Both ways of transform_doc (token by token for small blocks, from token ids
+    for larger ones) against the reference."""
+    from propdetect import _features
+
+    saved = _features._SMALL_BLOCK_CHARS
+    try:
+        for small in (0, 10**9):
+            _features._SMALL_BLOCK_CHARS = small
+            _check(f, sentences, stats, offset)
+    finally:
+        _features._SMALL_BLOCK_CHARS = saved
+
+
+def _check(f: Featurizer, sentences: list[str], stats=None, offset: int = 0) -> None:  # noqa: ANN001
     X_ref, dense_ref, V_ref = reference(f, sentences, stats, offset)
     X, D = f.transform_doc(sentences, stats, offset)
     for a in ("indptr", "indices", "data"):
