@@ -156,7 +156,7 @@ class TokenModel:
         vec_ids = block.facts[:, VECTOR]
         known = vec_ids >= 0
         dense = self._token_features(block, vec_ids, known, lo)
-        word_rows = self.word_weights[np.where(known, vec_ids, len(self.vectors))]
+        word_rows = np.take(self.word_weights, np.where(known, vec_ids, len(self.vectors)), axis=0)
         z_parts = []
         for j, kl in enumerate(ks):
             a, b = lo[j], lo[j] + lengths[j]
@@ -207,7 +207,7 @@ class TokenModel:
         n, d = len(vec_ids), self.vectors.dim
         dense = np.zeros((n, 2 * d + len(TOKEN_SHAPE)), dtype=np.float32)
         vec = dense[:, :d]
-        vec[known] = self.vectors.matrix[vec_ids[known]]
+        vec[known] = np.take(self.vectors.matrix, vec_ids[known], axis=0)
         # neighbours' mean: zeros beyond the sentence's ends, as token_matrix pads
         prev = np.zeros_like(vec)
         nxt = np.zeros_like(vec)

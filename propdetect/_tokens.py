@@ -375,7 +375,8 @@ class TokenTable:
         with self._lock:
             self._start_block()
             tids = self._ids(flat, self._raw, lambda tok: self._add(_norm_token(tok)))
-            return Encoded(tids, lengths, self._facts[tids], self._chars, self._words, self._norm)
+            return Encoded(tids, lengths, np.take(self._facts, tids, axis=0), self._chars, self._words,
+                           self._norm)
 
     def spans(self, sentences: Sequence[str]) -> SpanBlock:
         """The tokens of ``sentences`` with their offsets (as :func:`token_spans`
@@ -413,7 +414,7 @@ class TokenTable:
             self._start_block()
             coded = self._ids(written, self._written, self._add_written)
             tids = coded >> 3
-            facts = self._facts[tids]
+            facts = np.take(self._facts, tids, axis=0)
         return SpanBlock(tids, tok_start - sent_start[sent], tok_end - sent_start[sent], lengths, facts,
                          (coded & 1) > 0, (coded & 2) > 0, (coded & 4) > 0, blank)
 

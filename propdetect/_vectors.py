@@ -162,7 +162,7 @@ class WordVectors:
             return out
         counts = np.bincount(row, minlength=n)
         has = counts > 0
-        vecs = self.matrix[ids]
+        vecs = np.take(self.matrix, ids, axis=0)  # rows; faster than self.matrix[ids]
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
         at = starts[:-1][has]

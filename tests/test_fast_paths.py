@@ -196,3 +196,38 @@ def test_evidence_block_any_text(sentences: list[str], rnd) -> None:  # noqa: AN
     det = Detector.load()
     ks = [rnd.sample(range(14), rnd.randint(1, 4)) for _ in sentences]
     check_evidence(det, sentences, ks)
+
+
+# -- language ---------------------------------------------------------------------------
+def _counts_reference(text: str) -> tuple[int, int, int, int, int]:
+    """propdetect._language._counts as it was: the full pattern on every sample."""
+    from collections import Counter
+
+    from propdetect import _language as lang
+
+    sample = lang._NOT_PROSE.sub(" ", lang._sample(text)).lower()
+    words = lang._WORD.findall(sample)
+    counts = Counter(words)
+    en = sum(c for w, c in counts.items() if w in lang.ENGLISH)
+    fx = sum(c for w, c in counts.items() if w in lang.FOREIGN)
+    return len(words), en, fx, sum(map(len, words)), len(lang._NON_LATIN.findall(sample))
+
+
+WEB = ["pic.twitter.com/x", "@handle", "#tag", "http://a.b/c", "e.g.", "Mr.Smith", "U.S.", "a/b", "x.yz",
+       "der", "und", "the", "of", "and", "\u00e9t\u00e9", "\u043c\u0438\u0440"]
+
+
+@BOUNDED
+@given(st.lists(st.one_of(st.sampled_from(PIECES + WEB), st.text(max_size=3)), max_size=80).map("".join))
+def test_language_counts_any_text(text: str) -> None:
+    from propdetect._language import _counts
+
+    assert _counts(text) == _counts_reference(text)
+    assert _counts(text * 300) == _counts_reference(text * 300)  # long: sampled windows
+
+
+def test_language_counts_seed() -> None:
+    from propdetect._language import _counts
+
+    for text in (SEED, SEED.replace("\n", " pic.twitter.com/abc @x #y "), ""):
+        assert _counts(text) == _counts_reference(text)
