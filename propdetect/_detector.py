@@ -359,15 +359,16 @@ class Detector:
         flat = np.empty(2 * len(starts), dtype=np.int64)
         flat[0::2] = starts + offset
         flat[1::2] = ends + offset
-        ends_of = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        raw = flat.tobytes()
+        ends_of = [0, *np.cumsum(counts).tolist()]
         out = []
         at = 0
         for kl in ks:
-            lo, hi = ends_of[at], ends_of[at + len(kl)]
+            lo = ends_of[at]
             data = array("q")
-            data.frombytes(flat[2 * lo : 2 * hi].tobytes())
-            out.append(_Evidence._of(tuple(names[k] for k in kl),
-                                     tuple(e - lo for e in ends_of[at : at + len(kl) + 1]), data))
+            data.frombytes(raw[16 * lo : 16 * ends_of[at + len(kl)]])  # 16 bytes a span
+            out.append(_Evidence._of(tuple(map(names.__getitem__, kl)),
+                                     tuple([e - lo for e in ends_of[at : at + len(kl) + 1]]), data))
             at += len(kl)
         return out
 
