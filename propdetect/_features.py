@@ -16,6 +16,12 @@ verbatim in ``__init__``, fitted attributes end in ``_``, ``fit`` returns ``self
 Its input is a sequence of *documents*, each a sequence of sentence strings, because
 the context features need the article; its rows are the sentences of all documents
 in order.
+
+Two ways compute the same numbers, to the bit: :meth:`Featurizer.fit` and small
+blocks go token by token (:func:`tokenize`, :func:`ngrams`, :func:`dense_features`);
+:meth:`Featurizer.transform_doc` on larger blocks works on token ids from a
+:class:`~propdetect._tokens.TokenTable`, with array operations instead of Python
+code per token. ``tests/test_fast_paths.py`` holds them to each other.
 """
 
 from __future__ import annotations

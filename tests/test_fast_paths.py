@@ -231,3 +231,22 @@ def test_language_counts_seed() -> None:
 
     for text in (SEED, SEED.replace("\n", " pic.twitter.com/abc @x #y "), ""):
         assert _counts(text) == _counts_reference(text)
+
+
+def test_threads_share_the_token_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Detectors are shared by threads (thread-based joblib or Dask backends): the
+    token table hands out ids under a lock, and starting afresh mid-run (a tiny bound
+    here) changes nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from propdetect import _features, _tokens
+
+    det = Detector.load()
+    texts = [SEED] + ["\n".join(SEED_LINES[i:] + SEED_LINES[:i]).upper() if i % 2 else
+                      "\n".join(SEED_LINES[i:] + SEED_LINES[:i]) for i in range(1, 12)]
+    want = [det.detect(t).to_dict() for t in texts]
+    monkeypatch.setattr(_tokens, "_MAX_TOKENS", 50)
+    monkeypatch.setattr(_features, "_SMALL_BLOCK_CHARS", 0)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda t: det.detect(t).to_dict(), texts * 3))
+    assert got == want * 3
