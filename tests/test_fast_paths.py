@@ -22,6 +22,8 @@ from propdetect import Detector
 from propdetect._features import Featurizer, dense_features, doc_stats, ngrams, tokenize
 from propdetect._vectors import bundled_vectors
 
+from .test_properties import texts as PROPERTY_TEXTS
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = (ROOT / "seeds" / "kursk-region.txt").read_text(encoding="utf-8")
 SEED_LINES = [ln.strip() for ln in SEED.splitlines() if ln.strip()]
@@ -250,3 +252,16 @@ def test_threads_share_the_token_table(monkeypatch: pytest.MonkeyPatch) -> None:
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda t: det.detect(t).to_dict(), texts * 3))
     assert got == want * 3
+
+
+# -- sentence splitting -----------------------------------------------------------------
+@BOUNDED
+@given(st.one_of(PROPERTY_TEXTS,
+                 st.lists(st.sampled_from(SEED_LINES + ["Dr. Smith left. He said no.", "", " \t"]),
+                          max_size=6).map("\n".join)))
+def test_split_lines_without_candidates_fast(text: str) -> None:
+    """split_sentences takes a line with no candidate boundary whole, without slicing
+    it; the spans are those of splitting every line the full way."""
+    from propdetect._sentences import _split_line, iter_lines, split_sentences
+
+    assert split_sentences(text) == [p for a, b in iter_lines(text) for p in _split_line(text, a, b)]
