@@ -310,10 +310,10 @@ class Detector:
             evidence: list[Any] = [_NO_EVIDENCE] * n
             row, k = np.nonzero(named)
             if len(row):
-                order = np.lexsort((k, -(p / np.maximum(thr, 1e-12))[row, k], row))
+                minus_rel = (-(p / np.maximum(thr, 1e-12))[row, k]).tolist()
                 rows: list[int] = []
                 ks: list[list[int]] = []
-                for i, kk in zip(row[order].tolist(), k[order].tolist()):
+                for i, _, kk in sorted(zip(row.tolist(), minus_rel, k.tolist())):
                     if rows and rows[-1] == i:
                         ks[-1].append(kk)
                     else:
