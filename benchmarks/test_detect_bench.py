@@ -113,9 +113,12 @@ STAGES = {
     "split_sentences": "sentence splitting (all)",
     "segment": "  of which pysbd (lines with a candidate boundary)",
     "transform_doc": "features (Featurizer.transform_doc)",
-    "dense_features": "  of which shape/context features",
-    "_sparse_dot": "linear scores (_sparse_dot)",
+    "dense_features": "  of which shape/context features (small blocks)",
+    "_dense_encoded": "  of which shape/context features (large blocks)",
+    "proba": "linear scores (Heads.proba)",
     "_evidence": "evidence for flagged sentences",
+    "language_warnings": "language check",
+    "_sentence": "result objects (_results._sentence)",
     "__post_init__": "result objects (Sentence.__post_init__)",
 }
 

@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import weakref
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
@@ -23,7 +24,7 @@ from ._features import DocStats, Featurizer, doc_stats, tokenize
 from ._heads import Heads
 from ._language import language_warnings
 from ._persist import read_model, write_model
-from ._results import Analysis, Sentence, _Scores
+from ._results import _NO_EVIDENCE, Analysis, Sentence, _Evidence, _Scores, _sentence
 from ._sentences import split_sentences
 from ._vectors import WordVectors
 
@@ -298,38 +299,78 @@ class Detector:
         out: list[Sentence] = []
         base = 0
         for p, p_any, X in self._iter_blocks(sents):
+            n = len(p)
             # Each Sentence's scores are a read-only view of its row of this block
             # (see _results._Scores): ~80 bytes a sentence instead of a 14-key dict.
             p.flags.writeable = False
             named = self._heads.decide(p, p_any)
-            # most confident first: highest probability relative to its threshold
-            rel = p / np.maximum(thr, 1e-12)
-            any_list = p_any.tolist() if p_any is not None else None
-            for i in range(len(p)):
-                a, b = spans[base + i]
-                found: tuple[str, ...] = ()
-                evidence: dict[str, list[tuple[int, int]]] = {}
-                if named[i].any():
-                    row = rel[i]
-                    ks = sorted(np.flatnonzero(named[i]).tolist(), key=lambda k: -row[k])
-                    found = tuple(ids[k] for k in ks)
-                    evidence = self._evidence(sents[base + i], a, X, i, ks)
-                out.append(Sentence(sents[base + i], a, b, found,
-                                    _Scores._of_row(ids, p, i), evidence,
-                                    any_list[i] if any_list is not None else None))
-            base += len(p)
+            # Techniques each flagged sentence names, most confident first: highest
+            # probability relative to its threshold, ties in technique order.
+            found: list[tuple[str, ...]] = [()] * n
+            evidence: list[Any] = [_NO_EVIDENCE] * n
+            row, k = np.nonzero(named)
+            if len(row):
+                minus_rel = (-(p / np.maximum(thr, 1e-12))[row, k]).tolist()
+                rows: list[int] = []
+                ks: list[list[int]] = []
+                for i, _, kk in sorted(zip(row.tolist(), minus_rel, k.tolist())):
+                    if rows and rows[-1] == i:
+                        ks[-1].append(kk)
+                    else:
+                        rows.append(i)
+                        ks.append([kk])
+                for i, ev in zip(rows, self._evidence(sents[base : base + n], spans[base : base + n],
+                                                      X, rows, ks)):
+                    # the evidence's keys are the named techniques, in order (both ways)
+                    found[i] = ev.keys_tuple()
+                    evidence[i] = ev
+            block_spans = spans[base : base + n]
+            pa = p_any.tolist() if p_any is not None else [None] * n
+            out.extend(map(_sentence, sents[base : base + n], [a for a, _ in block_spans],
+                           [b for _, b in block_spans], found, _Scores._of_rows(ids, p), evidence, pa))
+            base += n
         return Analysis(tuple(out), language_warnings(text))
 
-    def _evidence(self, sentence: str, offset: int, X: Any, row: int,
-                  ks: list[int]) -> dict[str, list[tuple[int, int]]]:
-        """The words that carry each named technique: from the token model when
-        the model has one, else from the sentence model's word contributions."""
+    def _evidence(self, sentences: Sequence[str], spans: Sequence[tuple[int, int]], X: Any,
+                  rows: list[int], ks: list[list[int]]) -> list[_Evidence]:
+        """The words that carry each named technique, for the flagged sentences
+        ``rows`` of a block (techniques ``ks[j]`` for ``rows[j]``): from the token
+        model when the model has one (all sentences at once), else from the sentence
+        model's word contributions."""
         top = self._evidence_top
-        if self._token_model is not None:
-            return self._token_model.evidence(sentence, offset, ks, self.techniques, top,
-                                              self._evidence_margin)
-        return linear_evidence(self._featurizer, self._coef_lex, self._word_cache, sentence,
-                               offset, X, row, ks, self.techniques, top)
+        names = self.techniques
+        if not rows:
+            return []
+        if self._token_model is None:
+            return [_Evidence(linear_evidence(self._featurizer, self._coef_lex, self._word_cache,
+                                              sentences[i], spans[i][0], X, i, kl, names, top))
+                    for i, kl in zip(rows, ks)]
+        if len(rows) == 1:
+            # One sentence: the per-sentence way has less fixed cost (same spans).
+            i, kl = rows[0], ks[0]
+            return [_Evidence(self._token_model.evidence(sentences[i], spans[i][0], kl, names, top,
+                                                         self._evidence_margin))]
+        block = self._featurizer._token_table().spans([sentences[i] for i in rows])
+        counts, starts, ends = self._token_model.evidence_block(block, ks, top, self._evidence_margin)
+        # offsets into the text, as one flat array of (start, end) per sentence
+        n_k = [len(kl) for kl in ks]
+        pair_offset = np.repeat([spans[i][0] for i in rows], n_k)
+        offset = np.repeat(pair_offset, counts)
+        flat = np.empty(2 * len(starts), dtype=np.int64)
+        flat[0::2] = starts + offset
+        flat[1::2] = ends + offset
+        raw = flat.tobytes()
+        ends_of = [0, *np.cumsum(counts).tolist()]
+        out = []
+        at = 0
+        for kl in ks:
+            lo = ends_of[at]
+            data = array("q")
+            data.frombytes(raw[16 * lo : 16 * ends_of[at + len(kl)]])  # 16 bytes a span
+            out.append(_Evidence._of(tuple(map(names.__getitem__, kl)),
+                                     tuple([e - lo for e in ends_of[at : at + len(kl) + 1]]), data))
+            at += len(kl)
+        return out
 
     def detect_many(self, texts: Iterable[str], n_jobs: int | None = None,
                     batch_size: int = 32) -> list[Analysis]:

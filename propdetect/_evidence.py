@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._features import STOPWORDS, token_spans
+from ._tokens import EVIDENCE, FLAGS, STOP, VECTOR, SpanBlock, _is_content
 from ._vectors import WordVectors
 
 __all__ = ["TOKEN_SHAPE", "TokenModel", "token_matrix", "linear_evidence", "merge_spans"]
@@ -67,22 +68,6 @@ def token_matrix(sentence: str, vectors: WordVectors) -> tuple[list[tuple[str, i
     dense[:, 2 * d + 4] = [not c.isalnum() for c in first]
     ids = np.where(known, ids, len(vectors))
     return toks, ids, dense
-
-
-def _is_content(word: str) -> bool:
-    """Whether a token may be evidence on its own: a word that is not a function
-    word, nor a function word's contraction ("don't", "they're"), nor a number."""
-    if not word[0].isalpha() or word in STOPWORDS:
-        return False
-    if "'" in word:
-        head = word.split("'", 1)[0]
-        return not (head in STOPWORDS or word.endswith("n't") or head in _CONTRACTED)
-    return True
-
-
-# Heads of contractions that are function words but not in STOPWORDS ("don't", "i'm").
-_CONTRACTED = frozenset({"don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "can",
-                         "couldn", "wouldn", "shouldn", "haven", "hasn", "hadn", "let", "that", "there"})
 
 
 class TokenModel:
@@ -140,6 +125,105 @@ class TokenModel:
             spans = [(toks[i][1], toks[i][2]) for i in np.flatnonzero(chosen).tolist()]
             out[names[k]] = merge_spans(spans, offset, sentence)
         return out
+
+
+    def evidence_block(self, block: SpanBlock, ks: Sequence[Sequence[int]], top: int,
+                       margin: float = float("inf")) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`evidence` for several sentences at once.
+
+        Parameters
+        ----------
+        block : SpanBlock
+            The sentences' tokens (``TokenTable.spans``, from the same vectors).
+        ks : sequence of sequence of int
+            Per sentence, the techniques to find evidence for, in order.
+        top, margin
+            As for :meth:`evidence`.
+
+        Returns
+        -------
+        counts : ndarray of shape (n_pairs,)
+            Spans found for each (sentence, technique) pair, sentence by sentence,
+            techniques in the order of ``ks``.
+        starts, ends : ndarray of shape (counts.sum(),)
+            The spans, pair by pair, offsets into their sentence: the same spans
+            as :meth:`evidence` gives, to the bit (the token logits are computed
+            per sentence, with the same matrix product, so no near tie can turn
+            the other way).
+        """
+        lengths = block.lengths
+        lo = np.cumsum(lengths) - lengths
+        vec_ids = block.facts[:, VECTOR]
+        known = vec_ids >= 0
+        dense = self._token_features(block, vec_ids, known, lo)
+        word_rows = np.take(self.word_weights, np.where(known, vec_ids, len(self.vectors)), axis=0)
+        z_parts = []
+        for j, kl in enumerate(ks):
+            a, b = lo[j], lo[j] + lengths[j]
+            if a == b or not len(kl):
+                continue
+            kl = list(kl)
+            # As in scores(): a fresh (n_tokens, n_features) array times the chosen
+            # columns, so that BLAS sums in the same order as it does there.
+            z = word_rows[a:b][:, kl] + dense[a:b].copy() @ self.dense_weights[:, kl] + self.intercept[kl]
+            z_parts.append(z.T.ravel())
+        n_k = np.fromiter(map(len, ks), dtype=np.int64, count=len(ks))
+        pair_sent = np.repeat(np.arange(len(ks)), n_k)
+        pair_len = lengths[pair_sent]
+        pair_lo = np.cumsum(pair_len) - pair_len
+        g = np.repeat(np.arange(len(pair_sent)), pair_len)  # pair of each (pair, token) entry
+        tok = np.arange(len(g)) - pair_lo[g] + lo[pair_sent][g]  # its token in the block
+        z = np.concatenate(z_parts) if z_parts else np.zeros(0, dtype=np.float32)
+        flags = block.facts[tok, FLAGS]
+        score = np.where((flags & EVIDENCE) > 0, z, -np.inf).astype(np.float32)
+        # Per pair: the `top` best content words (ties: the earlier word), and only
+        # those within `margin` of the best, computed in float32 as evidence() does.
+        order = np.lexsort((tok, -score, g))
+        ranked = score[order]
+        rank = np.arange(len(g)) - pair_lo[g[order]]
+        best = np.full(len(pair_len), -np.inf, dtype=np.float32)
+        has = pair_len > 0
+        best[has] = ranked[pair_lo[has]]
+        floor = best - np.float32(margin)
+        keep = (rank < max(top, 0)) & np.isfinite(ranked) & (ranked >= floor[g[order]])
+        chosen = np.zeros(len(g), dtype=bool)
+        chosen[order[keep]] = True
+        # a single function word between two chosen words of the pair joins them
+        if len(g) > 2:
+            same = (g[:-2] == g[1:-1]) & (g[2:] == g[1:-1])
+            chosen[1:-1] |= chosen[:-2] & chosen[2:] & ((flags[1:-1] & STOP) > 0) & same
+        # merge_spans: chosen neighbours with only whitespace between them are one span
+        at = np.flatnonzero(chosen)
+        joined = np.zeros(len(at), dtype=bool)
+        joined[1:] = (at[1:] == at[:-1] + 1) & (g[at[1:]] == g[at[:-1]]) & block.blank_after[tok[at[:-1]]]
+        first = at[~joined]
+        last = at[np.append(~joined[1:], True)] if len(at) else at
+        counts = np.bincount(g[first], minlength=len(pair_len))
+        return counts, block.starts[tok[first]], block.ends[tok[last]]
+
+    def _token_features(self, block: SpanBlock, vec_ids: np.ndarray, known: np.ndarray,
+                        lo: np.ndarray) -> np.ndarray:
+        """:func:`token_matrix`'s ``dense`` for every token of a block."""
+        n, d = len(vec_ids), self.vectors.dim
+        dense = np.zeros((n, 2 * d + len(TOKEN_SHAPE)), dtype=np.float32)
+        vec = dense[:, :d]
+        vec[known] = np.take(self.vectors.matrix, vec_ids[known], axis=0)
+        # neighbours' mean: zeros beyond the sentence's ends, as token_matrix pads
+        prev = np.zeros_like(vec)
+        nxt = np.zeros_like(vec)
+        prev[1:] = vec[:-1]
+        nxt[:-1] = vec[1:]
+        nonempty = block.lengths > 0
+        prev[lo[nonempty]] = 0.0
+        nxt[(lo + block.lengths - 1)[nonempty]] = 0.0
+        dense[:, d : 2 * d] = 0.5 * (prev + nxt)
+        flags = block.facts[:, FLAGS]
+        dense[:, 2 * d] = (flags & STOP) > 0
+        dense[:, 2 * d + 1] = block.first_upper
+        dense[:, 2 * d + 2] = block.all_caps
+        dense[:, 2 * d + 3] = ~known
+        dense[:, 2 * d + 4] = block.punct
+        return dense
 
 
 def merge_spans(spans: list[tuple[int, int]], offset: int,

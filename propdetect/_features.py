@@ -16,6 +16,12 @@ verbatim in ``__init__``, fitted attributes end in ``_``, ``fit`` returns ``self
 Its input is a sequence of *documents*, each a sequence of sentence strings, because
 the context features need the article; its rows are the sentences of all documents
 in order.
+
+Two ways compute the same numbers, to the bit: :meth:`Featurizer.fit` and small
+blocks go token by token (:func:`tokenize`, :func:`ngrams`, :func:`dense_features`);
+:meth:`Featurizer.transform_doc` on larger blocks works on token ids from a
+:class:`~propdetect._tokens.TokenTable`, with array operations instead of Python
+code per token. ``tests/test_fast_paths.py`` holds them to each other.
 """
 
 from __future__ import annotations
@@ -29,6 +35,25 @@ from typing import Any
 
 import numpy as np
 
+from ._tokens import (  # noqa: F401 - tokenisation lives in _tokens; these names stay importable here
+    _DIGITS,
+    _QUOTES,
+    _STOP,
+    _TOKEN,
+    ALNUM,
+    CHAR_AT,
+    CHAR_N,
+    CONTENT,
+    FLAGS,
+    STOPWORDS,
+    VECTOR,
+    Encoded,
+    TokenTable,
+    _content_words,
+    _norm_token,
+    token_spans,
+    tokenize,
+)
 from ._vectors import WordVectors
 
 __all__ = [
@@ -43,23 +68,8 @@ __all__ = [
     "tokenize",
 ]
 
-# Words (with inner apostrophes), and the punctuation that carries signal.
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*|[!?\"“”«»]")
-_QUOTES = frozenset('"“”«»')
-_DIGITS = re.compile(r"\d")
 _CAPWORD = re.compile(r"\b[A-Z][a-z]")
 _ALLCAPS = re.compile(r"\b[A-Z]{3,}\b")
-
-# Function words ignored by the repetition features (a sentence repeating "the"
-# is not repetition). A short list on purpose: content words are what recur in
-# propaganda slogans and refrains.
-STOPWORDS = _STOP = frozenset(
-    """the a an and or but if of to in on at by for with from as is are was were be
-    been being this that these those it its he she they them his her their we our you
-    your i me my not no so than then there here what which who whom whose when where
-    why how all any both each few more most other some such only own same too very can
-    will just should now also would could said says has have had do does did""".split()
-)
 
 # Standardised dense features are clipped to +-this many standard deviations.
 # (The article's length was a feature once; a one-sentence input sat 6 standard
@@ -79,47 +89,6 @@ DENSE_FEATURES: tuple[str, ...] = (
     "repeated_word_ratio",
     "repeated_bigrams",
 )
-
-
-def _norm_token(tok: str) -> str:
-    if tok in _QUOTES:
-        return '"'
-    if tok[0].isdigit():
-        return _DIGITS.sub("0", tok)
-    return tok.replace("’", "'")
-
-
-def tokenize(sentence: str) -> list[str]:
-    """Return the normalised tokens of a sentence (lower-cased words, ``!``,
-    ``?`` and ``"``; digits become ``0``).
-
-    Examples
-    --------
-    >>> tokenize("They’re CRUEL!! In 2024?")
-    ["they're", 'cruel', '!', '!', 'in', '0000', '?']
-    """
-    # _norm_token inlined: this runs for every token of every sentence.
-    toks = _TOKEN.findall(sentence.lower())
-    for i, t in enumerate(toks):
-        c = t[0]
-        if c in _QUOTES:
-            toks[i] = '"'
-        elif c.isdigit():
-            toks[i] = _DIGITS.sub("0", t)
-        elif "’" in t:
-            toks[i] = t.replace("’", "'")
-    return toks
-
-
-def token_spans(sentence: str) -> list[tuple[str, int, int]]:
-    """Return ``(token, start, end)`` for each token, offsets into ``sentence``.
-
-    Slower than :func:`tokenize`; used only to find evidence in flagged sentences.
-    """
-    return [
-        (_norm_token(m.group().lower()), m.start(), m.end())
-        for m in _TOKEN.finditer(sentence)
-    ]
 
 
 def ngrams(tokens: list[str], n_max: int) -> list[str]:
@@ -147,10 +116,6 @@ class SparseRows:
         return csr_matrix(
             (self.data, self.indices, self.indptr), shape=(n_rows, self.n_features)
         )
-
-
-def _content_words(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if len(t) > 2 and t not in _STOP and t[0].isalpha()]
 
 
 @dataclass(frozen=True)
@@ -226,6 +191,72 @@ def dense_features(
     return out
 
 
+def _log1p_ints(values: np.ndarray) -> list[float]:
+    # math.log1p, as dense_features computes it: np.log1p may differ in the last bit
+    return [math.log1p(v) for v in values.tolist()]
+
+
+def _dense_encoded(sentences: Sequence[str], enc: Encoded, stats: DocStats | None,
+                   offset: int, specials: Sequence[int]) -> np.ndarray:
+    """:func:`dense_features` of a block from its token ids, with array operations.
+
+    The same numbers to the last bit (tests/test_features.py checks it): counts
+    are exact in float64 and every division is the same IEEE division.
+    ``specials`` are the ids of ``!``, ``?`` and ``"`` (-1 if not met yet).
+    """
+    n_s = len(sentences)
+    out = np.zeros((n_s, len(DENSE_FEATURES)), dtype=np.float64)
+    if n_s == 0:
+        return out
+    sent, tids, lengths = enc.sentence, enc.tids, enc.lengths
+    flags = enc.facts[:, FLAGS]
+    n_words = np.bincount(sent, weights=(flags & ALNUM) > 0, minlength=n_s)
+    n_words[n_words == 0] = 1
+    out[:, 0] = _log1p_ints(lengths)
+    out[:, 1] = lengths <= 6
+    for col, tid in zip((2, 3, 4), specials):
+        out[:, col] = np.bincount(sent[tids == tid], minlength=n_s) > 0
+    out[:, 5] = np.fromiter(map(len, map(_CAPWORD.findall, sentences)), dtype=np.float64,
+                            count=n_s) / n_words
+    out[:, 6] = [m is not None for m in map(_ALLCAPS.search, sentences)]
+    n = max(stats.n_sentences if stats is not None else n_s, 1)
+    position = offset + np.arange(n_s)
+    out[:, 7] = position / n
+    out[:, 8] = position == 0
+    # Repetition: distinct content words (and content bigrams) of each sentence,
+    # and in how many sentences of the document each occurs.
+    content = (flags & CONTENT) > 0
+    c_sent, c_tid = sent[content], tids[content]
+    n_ids = enc.n_ids
+    pairs = np.unique(c_sent * n_ids + c_tid)
+    p_sent, p_word = pairs // n_ids, pairs % n_ids
+    if stats is None:
+        df = np.bincount(p_word, minlength=n_ids)[p_word]
+    else:
+        words, uniq = enc.words, np.unique(p_word)
+        df_of = np.array([stats.word_df[words[w]] for w in uniq.tolist()], dtype=np.int64)
+        df = df_of[np.searchsorted(uniq, p_word)]
+    n_uniq = np.bincount(p_sent, minlength=n_s)
+    repeated = np.bincount(p_sent, weights=df > 1, minlength=n_s)
+    out[:, 9] = np.where(n_uniq > 0, repeated / np.maximum(n_uniq, 1), 0.0)
+    # consecutive content words of one sentence (zip(words, words[1:]))
+    same = c_sent[:-1] == c_sent[1:]
+    b_sent = c_sent[:-1][same]
+    b_key = c_tid[:-1][same] * n_ids + c_tid[1:][same]
+    bigrams, b_id = np.unique(b_key, return_inverse=True)
+    per_sent = np.unique(b_sent * max(len(bigrams), 1) + b_id)
+    s_sent, s_id = per_sent // max(len(bigrams), 1), per_sent % max(len(bigrams), 1)
+    if stats is None:
+        b_df = np.bincount(s_id, minlength=len(bigrams))
+    else:
+        words = enc.words
+        b_df = np.array([stats.bigram_df[(words[k // n_ids], words[k % n_ids])] for k in bigrams.tolist()],
+                        dtype=np.int64)
+    rep_bigrams = np.bincount(s_sent, weights=b_df[s_id] > 1, minlength=n_s).astype(np.int64)
+    out[:, 10] = _log1p_ints(rep_bigrams)
+    return out
+
+
 # Dense features that describe the sentence's place in its article.
 _CONTEXT_COLUMNS = [
     DENSE_FEATURES.index(n)
@@ -234,6 +265,11 @@ _CONTEXT_COLUMNS = [
 
 # Prefix of character n-gram keys in the vocabulary (words never start with it).
 CHAR_PREFIX = "#"
+# Blocks of fewer characters than this are featurised token by token in Python,
+# longer ones from token ids with NumPy (TokenTable): below it the fixed cost of
+# some sixty NumPy calls exceeds what they save. Measured on this machine (AMD EPYC,
+# NumPy 2): the two ways cost the same at about 500 characters (three sentences).
+_SMALL_BLOCK_CHARS = 500
 # Tokens whose character n-gram columns are cached; cleared when full, so memory
 # stays bounded on endless streams of new words.
 _CHAR_CACHE_MAX = 200_000
@@ -248,6 +284,20 @@ def _select(df: Counter, min_df: int, max_features: int | None) -> list[tuple[in
         terms = terms[:max_features]
     terms.sort(key=lambda ct: ct[1])
     return terms
+
+
+def _with_char_columns(enc: Encoded, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rows``, ``cols`` and then the character n-gram columns of every token of the
+    block that starts with a letter (its ``CHAR_N`` columns from ``CHAR_AT``)."""
+    at, n = enc.facts[:, CHAR_AT], enc.facts[:, CHAR_N]
+    has = np.flatnonzero(n)
+    at, n = at[has], n[has]
+    total = int(n.sum())
+    # positions at[i], at[i] + 1, ..., at[i] + n[i] - 1 for each token, in one array
+    first = np.cumsum(n) - n
+    idx = np.repeat(at - first, n) + np.arange(total)
+    return (np.concatenate([rows, np.repeat(enc.sentence[has], n)]),
+            np.concatenate([cols, enc.chars[idx]]))
 
 
 class Featurizer:
@@ -502,9 +552,47 @@ class Featurizer:
             The standardised dense block: shape and context, then sentence vectors.
         """
         self._check_fitted()
+        toks = None
+        if sum(map(len, sentences)) < _SMALL_BLOCK_CHARS:
+            # A few sentences: Python per token costs less than NumPy per call.
+            toks = [tokenize(s) for s in sentences]
+            X = self._tfidf(*self._lexical_ids(toks), len(sentences))
+            dense = dense_features(sentences, toks, stats, offset) if self.dense else None
+            pooled = self.vectors.pool(toks) if self.vectors is not None else None
+        else:
+            table = self._token_table()
+            enc = table.encode(sentences)
+            rows, cols = table.ngram_columns(enc)
+            if self.n_word_terms_ < len(self.vocabulary_):  # character n-grams
+                rows, cols = _with_char_columns(enc, rows, cols)
+            X = self._tfidf(cols, rows, len(sentences))
+            dense = None
+            if self.dense:
+                specials = [enc.index.get(t, -1) for t in '!?"']
+                dense = _dense_encoded(sentences, enc, stats, offset, specials)
+            pooled = None
+            if self.vectors is not None:
+                pooled = self.vectors.pool_ids(enc.facts[:, VECTOR], enc.sentence, len(sentences))
+        D = self._dense_block(sentences, dense, stats)
+        blocks = [D]
+        if pooled is not None:
+            V = (pooled - self.vec_mean_) / self.vec_scale_
+            np.clip(V, -_DENSE_CLIP, _DENSE_CLIP, out=V)
+            blocks.append(V * self.vector_weight)
+        cues = getattr(self, "cues_", None)
+        if cues is not None:
+            if toks is None:
+                toks = [tokenize(s) for s in sentences]
+            blocks.append((cues.features(toks) - self.cue_mean_) / self.cue_scale_)
+        if cues is not None:
+            np.clip(blocks[-1], -_DENSE_CLIP, _DENSE_CLIP, out=blocks[-1])
+        return X, np.hstack(blocks) if len(blocks) > 1 else D
+
+    def _lexical_ids(self, toks: Sequence[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns of the word and character n-grams of each sentence's tokens, and
+        the row of each (the per-token way, for small blocks)."""
         vocab_get = self.vocabulary_.get
         n_max = self.ngram_max
-        toks = [tokenize(s) for s in sentences]
         row_ids: list[int] = []
         lengths = []
         use_chars = self.n_word_terms_ < len(self.vocabulary_)
@@ -517,25 +605,33 @@ class Featurizer:
                         ids.extend(char_ids(tok))
             row_ids.extend(ids)
             lengths.append(len(ids))
-        X = self._tfidf(np.asarray(row_ids, dtype=np.int64), np.asarray(lengths))
-        D = self._dense_block(sentences, toks, stats, offset)
-        blocks = [D]
-        if self.vectors is not None:
-            V = (self.vectors.pool(toks) - self.vec_mean_) / self.vec_scale_
-            np.clip(V, -_DENSE_CLIP, _DENSE_CLIP, out=V)
-            blocks.append(V * self.vector_weight)
-        cues = getattr(self, "cues_", None)
-        if cues is not None:
-            blocks.append((cues.features(toks) - self.cue_mean_) / self.cue_scale_)
-        if cues is not None:
-            np.clip(blocks[-1], -_DENSE_CLIP, _DENSE_CLIP, out=blocks[-1])
-        return X, np.hstack(blocks) if len(blocks) > 1 else D
+        rows = np.repeat(np.arange(len(toks), dtype=np.int64), lengths)
+        return np.asarray(row_ids, dtype=np.int64), rows
 
-    def _dense_block(self, sentences: Sequence[str], toks: Sequence[list[str]],
-                     stats: DocStats | None, offset: int) -> np.ndarray:
-        if not self.dense:
+    def _token_table(self) -> TokenTable:
+        """This featurizer's :class:`~propdetect._tokens.TokenTable`, made on first use
+        and again whenever the vocabulary or the vectors were replaced (a new fit)."""
+        table = getattr(self, "_tokens", None)
+        if (table is None or table.vocabulary is not self.vocabulary_ or table.vectors is not self.vectors
+                or table.ngram_max != self.ngram_max or table.n_word_terms != self.n_word_terms_):
+            chars = self.n_word_terms_ < len(self.vocabulary_)
+            table = TokenTable(self.vocabulary_, self.n_word_terms_, self.ngram_max,
+                               self._char_grams if chars else None, self.vectors)
+            self._tokens = table
+        return table
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The token table is a cache (with a lock, which does not pickle): rebuilt on use.
+        state = self.__dict__.copy()
+        state.pop("_tokens", None)
+        return state
+
+    def _dense_block(self, sentences: Sequence[str], dense: np.ndarray | None,
+                     stats: DocStats | None) -> np.ndarray:
+        """The shape and context block (``dense_features``' output) standardised."""
+        if dense is None:
             return np.zeros((len(sentences), len(DENSE_FEATURES)))
-        D = (dense_features(sentences, toks, stats, offset) - self.dense_mean_) / self.dense_scale_
+        D = (dense - self.dense_mean_) / self.dense_scale_
         if (stats.n_sentences if stats is not None else len(sentences)) == 1:
             # A lone sentence has no article around it: it is not a title and
             # repeats nothing. Its context features are set to their training
@@ -547,8 +643,8 @@ class Featurizer:
         np.clip(D, -_DENSE_CLIP, _DENSE_CLIP, out=D)
         return D
 
-    def _tfidf(self, ids: np.ndarray, lengths: np.ndarray) -> SparseRows:
-        n_rows = len(lengths)
+    def _tfidf(self, ids: np.ndarray, rows: np.ndarray, n_rows: int) -> SparseRows:
+        """TF-IDF rows from the column ``ids`` found in each row (in any order)."""
         n_terms = len(self.vocabulary_)
         if len(ids) == 0:
             return SparseRows(
@@ -557,7 +653,6 @@ class Featurizer:
                 np.zeros(0, dtype=np.float32),
                 n_terms,
             )
-        rows = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
         keys, tf = np.unique(rows * n_terms + ids, return_counts=True)
         r = keys // n_terms
         cols = keys - r * n_terms

@@ -50,6 +50,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Links, handles and hashtags are not words of any language ("pic.twitter.com/x" would
 # count "com", Portuguese for "with").
 _NOT_PROSE = re.compile(r"(?<!\S)\S*?(?:[/@#]|\.[^\W\d_]{2})\S*")
+# What every match of _NOT_PROSE holds: a sample without it (about half of PTC's
+# articles) has nothing to remove, found by a scan much cheaper than the full pattern.
+_NOT_PROSE_HINT = re.compile(r"[/@#]|\.[^\W\d_]{2}")
 # A letter outside the Latin script: not Basic Latin to Latin Extended-B, IPA or Latin
 # Extended Additional (Vietnamese).
 _NON_LATIN = re.compile(r"[^\W\d_\x00-\u02af\u1e00-\u1eff]")
@@ -132,11 +135,14 @@ def _sample(text: str) -> str:
 def _counts(text: str) -> tuple[int, int, int, int, int]:
     """``(words, English function words, foreign function words, letters, letters
     outside the Latin script)`` in the sample of ``text``."""
-    sample = _NOT_PROSE.sub(" ", _sample(text)).lower()
+    sample = _sample(text)
+    if _NOT_PROSE_HINT.search(sample) is not None:  # else there is nothing to remove
+        sample = _NOT_PROSE.sub(" ", sample)
+    sample = sample.lower()
     words = _WORD.findall(sample)
     counts = Counter(words)
-    en = sum(c for w, c in counts.items() if w in ENGLISH)
-    fx = sum(c for w, c in counts.items() if w in FOREIGN)
+    en = sum(map(counts.__getitem__, counts.keys() & ENGLISH))
+    fx = sum(map(counts.__getitem__, counts.keys() & FOREIGN))
     return len(words), en, fx, sum(map(len, words)), len(_NON_LATIN.findall(sample))
 
 

@@ -170,6 +170,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     ['Dr. Smith arrived.', 'He left!', 'Another line']
     """
     spans: list[tuple[int, int]] = []
+    search = _CANDIDATE.search
     for start, end in iter_lines(text):
-        spans.extend(_split_line(text, start, end))
+        # Most lines are one sentence with no candidate boundary at all: one regex
+        # search on the text itself, no slice. (The look-behind may see the character
+        # before the line, which is whitespace or a line break, as at a slice's start.)
+        if end - start <= MAX_SENTENCE_CHARS and search(text, start, end) is None:
+            spans.append((start, end))
+        else:
+            spans.extend(_split_line(text, start, end))
     return spans

@@ -143,21 +143,26 @@ class WordVectors:
         ndarray of shape (n_sentences, 3 * dim)
         """
         n = len(token_lists)
+        if n == 0:
+            return np.zeros((0, self.n_features), dtype=np.float64)
+        flat = [t for toks in token_lists for t in toks]
+        lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=n)
+        return self.pool_ids(self.ids(flat), np.repeat(np.arange(n), lengths), n)
+
+    def pool_ids(self, ids: np.ndarray, row: np.ndarray, n: int) -> np.ndarray:
+        """:meth:`pool` of tokens given as rows of the table (-1: unknown) and the
+        index of each one's sentence (non-decreasing), for ``n`` sentences."""
         d = self.dim
         out = np.zeros((n, d * len(POOLINGS)), dtype=np.float64)
         if n == 0:
             return out
-        flat = [t for toks in token_lists for t in toks]
-        lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=n)
-        row = np.repeat(np.arange(n), lengths)
-        ids = self.ids(flat)
         known = ids >= 0
         ids, row = ids[known], row[known]
         if not len(ids):
             return out
         counts = np.bincount(row, minlength=n)
         has = counts > 0
-        vecs = self.matrix[ids]
+        vecs = np.take(self.matrix, ids, axis=0)  # rows; faster than self.matrix[ids]
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
         at = starts[:-1][has]
