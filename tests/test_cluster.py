@@ -25,7 +25,7 @@ def _cached_models() -> list[str]:
 def client():
     # Two single-threaded worker processes: the model really has to travel.
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as cluster:
+                                  dashboard_address=":0", silence_logs=40) as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
