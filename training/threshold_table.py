@@ -55,9 +55,11 @@ def sweep_table(det: Detector, docs: list, thresholds: list[float]) -> str:
     rows = sorted(set(thresholds) | ({round(own, 3)} if own is not None else set()))
     lines = [f"| {what} | binary P | binary R | binary F1 | micro-F1 | macro-F1 |", "|---|---|---|---|---|---|"]
     for t in rows:
-        variant = det.with_thresholds({"propaganda": t} if has_flag else t)
+        is_own = own is not None and t == round(own, 3)
+        # the model's own row is the model as it is, not its threshold rounded for display
+        variant = det if is_own else det.with_thresholds({"propaganda": t} if has_flag else t)
         r = evaluate_detector(variant, docs)
-        mark = " (the model's own)" if own is not None and t == round(own, 3) else ""
+        mark = " (the model's own)" if is_own else ""
         lines.append(f"| {t:.3g}{mark} | {r['binary_precision']:.3f} | {r['binary_recall']:.3f} | "
                      f"{r['binary_f1']:.3f} | {r['micro_f1']:.3f} | {r['macro_f1']:.3f} |")
         print(f"threshold {t:.3g} done", file=sys.stderr)
