@@ -379,7 +379,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         state = dict(super().__getstate__())
         detector = state.pop("detector_", None)
         if detector is not None:
-            _, blob = model_payload(detector, CODEC.encode)
+            _, blob = model_payload(detector, CODEC)
             state[_MODEL_STATE] = blob.tobytes()
         return state
 
@@ -389,8 +389,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         super().__setstate__(state)
         if blob is not None:
             array = np.frombuffer(blob, dtype=np.uint8)
-            self.detector_ = worker_model("sha256:" + hashlib.sha256(array).hexdigest(), array,
-                                          CODEC.decode)
+            self.detector_ = worker_model("sha256:" + hashlib.sha256(array).hexdigest(), array, CODEC)
 
 
 def _texts(X: Any) -> list[str]:

@@ -78,16 +78,27 @@ class ModelCodec:
 
 
 # -- the model, shipped once -----------------------------------------------------------
-# Models kept by a worker, by digest; a few, since a long-lived Dask worker may
-# serve several models in turn. The process that dispatches registers its own
-# model here too, so thread-based backends never decode a copy.
+# Models kept by a worker, by digest and decoder (the same bytes may make two
+# kinds of model); a few, since a long-lived Dask worker may serve several models
+# in turn. The process that dispatches registers its own model here too, so
+# thread-based backends never decode a copy.
 _MODEL_CACHE_SIZE = 4
 _models_lock = threading.Lock()
-_models: dict[str, Any] = {}
+_models: dict[tuple[str, str], Any] = {}
 _payloads: weakref.WeakKeyDictionary[Any, tuple[str, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
-def model_payload(model: Any, encode: Callable[[Any], np.ndarray]) -> tuple[str, np.ndarray]:
+def _key(digest: str, codec: ModelCodec) -> tuple[str, str]:
+    return digest, f"{codec.decode.__module__}.{codec.decode.__qualname__}"
+
+
+def cached_digests() -> list[str]:
+    """The digests of the models this process holds (most recent last)."""
+    with _models_lock:
+        return [digest for digest, _ in _models]
+
+
+def model_payload(model: Any, codec: ModelCodec) -> tuple[str, np.ndarray]:
     """``(digest, blob)``: the model as one uint8 array and its SHA-256.
 
     Built once per model object; the same array object is passed with every batch,
@@ -97,21 +108,21 @@ def model_payload(model: Any, encode: Callable[[Any], np.ndarray]) -> tuple[str,
     with _models_lock:
         cached = _payloads.get(model)
         if cached is None:
-            blob = encode(model)
+            blob = codec.encode(model)
             cached = ("sha256:" + hashlib.sha256(blob).hexdigest(), blob)
             _payloads[model] = cached
-        _remember(cached[0], model)
+        _remember(_key(cached[0], codec), model)
         return cached
 
 
-def _remember(digest: str, model: Any) -> None:
-    _models.pop(digest, None)
-    _models[digest] = model
+def _remember(key: tuple[str, str], model: Any) -> None:
+    _models.pop(key, None)
+    _models[key] = model
     while len(_models) > _MODEL_CACHE_SIZE:
         del _models[next(iter(_models))]
 
 
-def worker_model(digest: str, blob: np.ndarray | None, decode: Callable[[np.ndarray], Any]) -> Any:
+def worker_model(digest: str, blob: np.ndarray | None, codec: ModelCodec) -> Any:
     """The model of ``digest``: from this process's cache, else decoded from ``blob``.
 
     Raises
@@ -119,15 +130,16 @@ def worker_model(digest: str, blob: np.ndarray | None, decode: Callable[[np.ndar
     RuntimeError
         Not cached, and no ``blob`` to decode.
     """
+    key = _key(digest, codec)
     with _models_lock:
-        model = _models.get(digest)
+        model = _models.get(key)
         if model is not None:
             return model
     if blob is None:
         raise RuntimeError(f"model {digest} is not cached in this worker and was not sent")
-    model = decode(blob)
+    model = codec.decode(blob)
     with _models_lock:
-        _remember(digest, model)
+        _remember(key, model)
     return model
 
 
@@ -173,14 +185,13 @@ def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysi
     return Analysis(tuple(out), warnings_)
 
 
-def _run_batch(digest: str, blob: np.ndarray | None, decode: Callable[[np.ndarray], Any],
-               texts: Sequence[str], capture_errors: bool = False) -> tuple[tuple[str, ...], list[Any]]:
+def _run_batch(digest: str, blob: np.ndarray | None, codec: ModelCodec, texts: Sequence[str], capture_errors: bool = False) -> tuple[tuple[str, ...], list[Any]]:
     """Worker side: detect each text of a batch; ``(technique ids, packed results)``.
 
     A text that fails comes back as its error message (``"Type: message"``) when
     ``capture_errors``; otherwise the error propagates.
     """
-    model = worker_model(digest, blob, decode)
+    model = worker_model(digest, blob, codec)
     out: list[Any] = []
     for text in texts:
         try:
@@ -367,7 +378,7 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
               capture_errors: bool) -> Iterator[tuple[T, Any]]:
     from joblib import delayed
 
-    digest, blob = model_payload(model, codec.encode)
+    digest, blob = model_payload(model, codec)
     run = delayed(_run_batch)
     windows = _windows(items, text_of, batch_size, window_batches)
     pending: deque[tuple[list[T], Any]] = deque()
@@ -380,7 +391,7 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
                 if nxt is None:
                     break
                 window, batches = nxt
-                calls = _start_call(n_jobs, (run(digest, blob, codec.decode, b, capture_errors)
+                calls = _start_call(n_jobs, (run(digest, blob, codec, b, capture_errors)
                                              for b in batches)) if batches else iter(())
                 pending.append((window, calls))
             if not pending:

@@ -27,7 +27,7 @@ def _workers_even_for_small_inputs(monkeypatch):
 def _cached_models() -> list[str]:
     from propdetect import _pool
 
-    return list(_pool._models)
+    return _pool.cached_digests()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_detect_many_on_a_local_cluster_matches_detect(client, tiny_detector):
     assert [a.to_dict() for a in got] == expected
     assert [a.to_dict() for a in again] == expected
     # The work ran on the workers, each of which decoded the model once and kept it.
-    digest, _ = model_payload(tiny_detector, CODEC.encode)
+    digest, _ = model_payload(tiny_detector, CODEC)
     per_worker = client.run(_cached_models)
     assert len(per_worker) == 2
     assert any(digest in models for models in per_worker.values())

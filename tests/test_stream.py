@@ -68,24 +68,24 @@ def test_detect_many_empty_and_generator_input(tiny_detector):
 
 
 def test_model_travels_as_bytes_and_is_decoded_once_per_digest(tiny_detector, monkeypatch):
-    digest, blob = _pool.model_payload(tiny_detector, CODEC.encode)
+    digest, blob = _pool.model_payload(tiny_detector, CODEC)
     assert digest.startswith("sha256:") and blob.dtype.name == "uint8"
     # Same detector -> the very same array object, so joblib ships it once per pool.
-    assert _pool.model_payload(tiny_detector, CODEC.encode)[1] is blob
+    assert _pool.model_payload(tiny_detector, CODEC)[1] is blob
     # A fresh worker: nothing cached; the blob rebuilds an equivalent detector once.
     monkeypatch.setattr(_pool, "_models", {})
-    copy = _pool.worker_model(digest, blob, CODEC.decode)
+    copy = _pool.worker_model(digest, blob, CODEC)
     assert copy is not tiny_detector
-    assert _pool.worker_model(digest, None, CODEC.decode) is copy
+    assert _pool.worker_model(digest, None, CODEC) is copy
     text = TEXTS[0] + "\n" + TEXTS[3]
     assert copy.detect(text) == tiny_detector.detect(text)
     monkeypatch.setattr(_pool, "_models", {})
     with pytest.raises(RuntimeError, match="not cached"):
-        _pool.worker_model(digest, None, CODEC.decode)
+        _pool.worker_model(digest, None, CODEC)
 
 
 def test_detect_batch_captures_a_failing_text(tiny_detector, monkeypatch):
-    digest, blob = _pool.model_payload(tiny_detector, CODEC.encode)
+    digest, blob = _pool.model_payload(tiny_detector, CODEC)
     real_detect = Detector.detect
 
     def boom(self, text):
@@ -94,12 +94,12 @@ def test_detect_batch_captures_a_failing_text(tiny_detector, monkeypatch):
         return real_detect(self, text)
 
     monkeypatch.setattr(type(tiny_detector), "detect", boom)
-    ids, out = _pool._run_batch(digest, blob, CODEC.decode, ["fine.", "bad"], capture_errors=True)
+    ids, out = _pool._run_batch(digest, blob, CODEC, ["fine.", "bad"], capture_errors=True)
     assert ids == tiny_detector.techniques
     assert isinstance(out[0], tuple) and out[1] == "ValueError: kaput"
     assert _pool._unpack(out[0], "fine.", ids) == tiny_detector.detect("fine.")
     with pytest.raises(ValueError, match="kaput"):
-        _pool._run_batch(digest, blob, CODEC.decode, ["bad"])
+        _pool._run_batch(digest, blob, CODEC, ["bad"])
 
 
 # -- the lazy pipeline -----------------------------------------------------------------
