@@ -12,6 +12,10 @@ Policy (see :func:`imap`), so that asking for workers never costs time:
   :data:`COLD_CHARS` characters of input (:data:`WARM_CHARS` when the worker pool
   is already running) are read ahead; an input that ends within that budget is
   detected here, one text at a time, and no pool is started.
+- **No idle start.** When a larger input has to start the pool, this process
+  detects the first :data:`OVERLAP_CHARS` characters itself while the workers
+  start (they take ~0.5 s each to import and decode the model) and begin on the
+  rest.
 - **The pool outlives the call.** joblib's default backend (loky) keeps its
   worker processes alive between calls, and each worker keeps the decoded model,
   keyed by a digest of its bytes: a second call pays neither the start nor the
@@ -55,13 +59,18 @@ _BATCH_CHARS = 40_000
 _BATCHES_PER_WORKER = 8
 _WINDOW_CHARS = 8_000_000
 # Inputs that end within this many characters are detected in this process.
-# Starting two loky workers (spawn, imports, model decode) costs about 1 s of
-# each core on the 2-core reference machine, that is ~350,000 characters of
-# detection; below ~3x that, two fresh workers cannot beat one process.
-COLD_CHARS = 1_000_000
+# Starting two loky workers (spawn, imports, model decode) costs about 0.9 s of
+# CPU on the 2-core reference machine, ~330,000 characters of detection at ~350,000
+# characters per second of one core.
+# With the overlap below, two fresh workers break even at ~330,000 characters
+# (their start costs ~0.9 s of CPU on that machine) and give ~1.2x from ~500,000.
+COLD_CHARS = 500_000
 # ... and within this many when the pool is already running: dispatch and
 # results then cost a few ms a call, worth ~20 ms of work.
 WARM_CHARS = 20_000
+# Characters this process detects itself while a pool it started comes up:
+# ~0.4 s of one core, about what a worker takes to start.
+OVERLAP_CHARS = 150_000
 
 
 @dataclass(frozen=True)
@@ -361,7 +370,8 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
         yield from _serial(model, items, text_of, capture_errors)
         return
     it = iter(items)
-    head, ended = _look_ahead(it, text_of, WARM_CHARS if pool_is_warm(workers) else COLD_CHARS)
+    warm = pool_is_warm(workers)
+    head, ended = _look_ahead(it, text_of, WARM_CHARS if warm else COLD_CHARS)
     if ended:
         # Less work than starting (or even calling) the workers costs.
         yield from _serial(model, head, text_of, capture_errors)
@@ -369,8 +379,23 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
     if max_in_flight == -1:
         max_in_flight = _BATCHES_PER_WORKER * workers
     window = None if max_in_flight is None else max(1, max_in_flight // 2)
-    yield from _dispatch(model, chain(head, it), codec, text_of, n_jobs, batch_size,
+    local: list[T] = []
+    if not warm and OVERLAP_CHARS > 0:
+        # Work here while the workers start: the first texts, whose results come
+        # first anyway; the workers begin after them.
+        local = _look_ahead(iter(head), text_of, OVERLAP_CHARS)[0]
+        head = head[len(local):]
+    dispatch = _dispatch(model, chain(head, it), codec, text_of, n_jobs, batch_size,
                          window, capture_errors)
+    try:
+        next(dispatch)  # submits the first windows (and starts the pool if need be)
+        yield from _serial(model, local, text_of, capture_errors)
+        yield from dispatch
+    finally:
+        dispatch.close()
+
+
+_SUBMITTED = object()
 
 
 def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callable[[T], str | None],
@@ -382,6 +407,7 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
     run = delayed(_run_batch)
     windows = _windows(items, text_of, batch_size, window_batches)
     pending: deque[tuple[list[T], Any]] = deque()
+    started = False
     try:
         while True:
             # Keep two windows submitted: the next one queues behind the current
@@ -394,6 +420,10 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
                 calls = _start_call(n_jobs, (run(digest, blob, codec, b, capture_errors)
                                              for b in batches)) if batches else iter(())
                 pending.append((window, calls))
+            if not started:
+                # The first next() only submits (see imap's overlap); results follow.
+                started = True
+                yield _SUBMITTED  # type: ignore[misc]
             if not pending:
                 return
             window, calls = pending[0]

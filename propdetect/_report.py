@@ -150,8 +150,10 @@ _MARK = "\0propdetect:sentences\0"
 
 
 def _sentence_json(s: Sentence) -> str:
-    return json.dumps({**s.to_dict(), "scores": {k: round(v, 6) for k, v in s.scores.items()}},
-                      ensure_ascii=False)
+    d = s.to_dict()
+    # to_dict's scores are a plain dict: rounding it is cheaper than walking s.scores
+    d["scores"] = {k: round(v, 6) for k, v in d["scores"].items()}
+    return json.dumps(d, ensure_ascii=False)
 
 
 def iter_jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None,

@@ -38,6 +38,7 @@ def _dicts(analyses):
 def force_workers(monkeypatch):
     monkeypatch.setattr(_pool, "COLD_CHARS", 0)
     monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
 
 
 def test_workers_give_what_detect_gives_in_order_long_documents_too(tiny_detector, force_workers):
@@ -180,3 +181,23 @@ def test_analyze_records_with_workers_keeps_pass_through_items(tiny_detector, fo
                                max_in_flight=2))
     assert [i for i, _ in out] == items
     assert [r for _, r in out] == [None if t is None else tiny_detector.detect(t) for t in items]
+
+
+def test_a_pool_started_by_the_call_overlaps_with_work_here(tiny_detector, monkeypatch):
+    """Cold pool: the first texts are detected here while the workers start; the
+    workers get only the rest; the results are the same, in order."""
+    sent: list[str] = []
+    real = _pool._start_call
+
+    def recording(n_jobs, tasks):
+        tasks = list(tasks)
+        sent.extend(t for task in tasks for t in task[1][3])  # delayed: (func, args, kwargs)
+        return real(n_jobs, tasks)
+
+    monkeypatch.setattr(_pool, "_start_call", recording)
+    monkeypatch.setattr(_pool, "pool_is_warm", lambda workers: False)
+    monkeypatch.setattr(_pool, "COLD_CHARS", 300)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 150)
+    texts = [f"Corrupt thugs number {i} ruin us! Calm day {i}." for i in range(20)]  # ~45 characters each
+    assert tiny_detector.detect_many(texts, n_jobs=2, batch_size=3) == [tiny_detector.detect(t) for t in texts]
+    assert sent == texts[4:]  # 4 x 45 > 150: the first 4 stayed here
