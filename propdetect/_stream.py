@@ -194,6 +194,7 @@ def _read_jsonl(source: str, fh: BinaryIO, text_field: str, encoding: str,
     # Binary lines: a bad byte spoils one record, and reading resumes at the next.
     for lineno, raw in enumerate(fh, 1):
         rec = _parse_json_line(source, lineno, raw, text_field, encoding, errors)
+        del raw  # not held while the record is analysed: a line may be 50 MB
         if rec is not None:
             yield rec
 
