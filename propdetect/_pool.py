@@ -185,11 +185,12 @@ def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysi
         return Analysis((), warnings_)
     scores.flags.writeable = False
     found = {i: (techs, ev) for i, techs, ev in flagged}
+    of_row = getattr(_Scores, "_of_row", None) or (lambda ids, block, i: dict(zip(ids, block[i].tolist())))
     pa = propaganda.tolist() if propaganda is not None else None
     out = []
     for i, (a, b) in enumerate(offsets.tolist()):
         techs, ev = found.get(i, ((), None))
-        out.append(Sentence(text[a:b], a, b, techs, _Scores._of_row(ids, scores, i), ev or {},
+        out.append(Sentence(text[a:b], a, b, techs, of_row(ids, scores, i), ev or {},
                             pa[i] if pa is not None else None))
     return Analysis(tuple(out), warnings_)
 

@@ -64,3 +64,19 @@ def test_bundled_model_on_a_local_cluster(client):
     with joblib.parallel_backend("dask"):
         got = det.detect_many(TEXTS[:8], batch_size=3)
     assert [a.to_dict() for a in got] == [det.detect(t).to_dict() for t in TEXTS[:8]]
+
+
+def test_iter_detect_windows_overlap_on_a_local_cluster(client, tiny_detector):
+    """Two windows (two joblib calls) in flight at once on the dask backend."""
+    texts = TEXTS * 2
+    with joblib.parallel_backend("dask"):
+        got = list(tiny_detector.iter_detect(iter(texts), batch_size=2))
+        small = list(_stream_iter(tiny_detector, texts))
+    expected = [tiny_detector.detect(t) for t in texts]
+    assert got == expected and small == expected
+
+
+def _stream_iter(det, texts):
+    from propdetect._stream import iter_detect
+
+    return iter_detect(det, iter(texts), batch_size=1, max_in_flight=2)
