@@ -87,12 +87,19 @@ def test_detect_many_75_cold(benchmark, corpus, detector, record) -> None:
     """detect_many(n_jobs=2) against one process, 75 articles, pool started by the call."""
     from joblib.externals.loky import get_reusable_executor
 
+    from propdetect._pool import pool_is_warm
+
     texts = corpus.texts
-    x = _side_by_side(benchmark, lambda: [detector.detect(t) for t in texts],
-                      lambda: detector.detect_many(texts, n_jobs=2),
+    started: list[bool] = []
+
+    def two() -> None:
+        detector.detect_many(texts, n_jobs=2)
+        started.append(pool_is_warm(2))  # did the call start workers, or stay in process?
+
+    x = _side_by_side(benchmark, lambda: [detector.detect(t) for t in texts], two,
                       before_two=lambda: get_reusable_executor().shutdown(wait=True))
     record(what="detect_many, 2 workers vs 1 process, pool started by the call", articles=len(texts),
-           characters=sum(map(len, texts)), **x)
+           characters=sum(map(len, texts)), pool_started=any(started), **x)
     _show("detect_many 75 cold", x)
 
 

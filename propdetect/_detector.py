@@ -341,7 +341,7 @@ class Detector:
         same as ``[self.detect(t) for t in texts]``.
 
         Asking for workers never costs time (:mod:`propdetect._pool`): texts
-        that add up to less than 500,000 characters (20,000 when the workers
+        that add up to less than 600,000 characters (20,000 when the workers
         are already running) are detected in this process and start no
         workers; the worker processes stay up after the call (joblib's reusable
         loky executor), with the model decoded, so the next call pays neither;

@@ -14,8 +14,8 @@ Policy (see :func:`imap`), so that asking for workers never costs time:
   detected here, one text at a time, and no pool is started.
 - **No idle start.** When a larger input has to start the pool, this process
   detects the first :data:`OVERLAP_CHARS` characters itself while the workers
-  start (they take ~0.5 s each to import and decode the model) and begin on the
-  rest.
+  start (they take ~0.3 s of CPU each to import and decode the model) and
+  begin on the rest.
 - **The pool outlives the call.** joblib's default backend (loky) keeps its
   worker processes alive between calls, and each worker keeps the decoded model,
   keyed by a digest of its bytes: a second call pays neither the start nor the
@@ -49,9 +49,9 @@ __all__ = ["ModelCodec", "imap", "model_payload", "worker_model", "pool_is_warm"
 
 T = TypeVar("T")
 
-# A batch is closed at ``batch_size`` texts, at _BATCH_CHARS characters (so that
-# the workers finish together: a batch is at most ~0.1 s of one core, measured at
-# about 350,000 characters/s on PTC articles), or, for one huge text, at once.
+# A batch is closed at ``batch_size`` texts or at _BATCH_CHARS characters, so that
+# the workers finish together: a batch is at most ~0.1 s of one core (measured at
+# 350,000-690,000 characters per second on PTC articles, by machine load).
 _BATCH_CHARS = 40_000
 # Batches in flight per worker, in two windows (the batches submitted in one
 # joblib call): a window closes at half of them or at _WINDOW_CHARS characters,
@@ -59,18 +59,18 @@ _BATCH_CHARS = 40_000
 _BATCHES_PER_WORKER = 8
 _WINDOW_CHARS = 8_000_000
 # Inputs that end within this many characters are detected in this process.
-# Starting two loky workers (spawn, imports, model decode) costs about 0.9 s of
-# CPU on the 2-core reference machine, ~330,000 characters of detection at ~350,000
-# characters per second of one core.
-# With the overlap below, two fresh workers break even at ~330,000 characters
-# (their start costs ~0.9 s of CPU on that machine) and give ~1.2x from ~500,000.
-COLD_CHARS = 500_000
+# Starting two loky workers (spawn, imports, model decode) costs as much CPU as
+# detecting ~400,000 characters (measured on the 2-core reference machine: 0.6-0.7
+# CPU s against 530,000-690,000 characters per CPU s; both scale with the
+# machine). With the overlap below, two fresh workers break even at about that,
+# and give 2W / (W + 400,000) = ~1.2x from 600,000 characters.
+COLD_CHARS = 600_000
 # ... and within this many when the pool is already running: dispatch and
 # results then cost a few ms a call, worth ~20 ms of work.
 WARM_CHARS = 20_000
 # Characters this process detects itself while a pool it started comes up:
-# ~0.4 s of one core, about what a worker takes to start.
-OVERLAP_CHARS = 150_000
+# ~0.5 s of one core; the workers took 0.7-1.5 s of wall time to start there.
+OVERLAP_CHARS = 300_000
 
 
 @dataclass(frozen=True)
