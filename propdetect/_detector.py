@@ -393,7 +393,7 @@ class Detector:
                     batch_size: int = 32) -> Iterable[Analysis]:
         """The lazy :meth:`detect_many`, for inputs that do not fit in memory.
 
-        ``texts`` is read at most two windows ahead of the results (8 batches
+        ``texts`` is read at most two windows ahead of the results (16 batches
         per worker in all, a window at most 8 million characters), and each
         :class:`Analysis` is yielded, in input order, as soon as it is done:
         memory stays flat whatever the length of the input, e.g. an endless

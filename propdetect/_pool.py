@@ -55,8 +55,10 @@ T = TypeVar("T")
 _BATCH_CHARS = 40_000
 # Batches in flight per worker, in two windows (the batches submitted in one
 # joblib call): a window closes at half of them or at _WINDOW_CHARS characters,
-# since with 50 MB documents a count alone would not bound memory.
-_BATCHES_PER_WORKER = 8
+# since with 50 MB documents a count alone would not bound memory. 8 batches per
+# worker a window (~256 short documents, or ~0.5 s of work for articles) leave the
+# workers queued work while this process unpacks and writes the previous one.
+_BATCHES_PER_WORKER = 16
 _WINDOW_CHARS = 8_000_000
 # Inputs that end within this many characters are detected in this process.
 # Starting two loky workers (spawn, imports, model decode) costs as much CPU as
@@ -343,7 +345,7 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
     batch_size : int, default=32
         At most this many texts per task (a task also ends at ~40,000 characters).
     max_in_flight : int or None, default=-1
-        Batches in flight, in two windows of half as many; -1 means 8 per
+        Batches in flight, in two windows of half as many; -1 means 16 per
         worker; None means one window for everything (inputs already in memory).
     capture_errors : bool, default=False
         When a text makes ``model.detect`` raise, yield ``"Type: message"``

@@ -335,7 +335,7 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
         At most this many texts per task (a task also ends at ~40,000 characters,
         so that the workers finish together).
     max_in_flight : int or None, default=-1
-        Batches in flight, in two windows of half as many; -1 means 8 per
+        Batches in flight, in two windows of half as many; -1 means 16 per
         worker; None means one window (everything at once, for inputs in memory).
     capture_errors : bool, default=False
         When a text makes the detector raise, yield its error message (a ``str``)
