@@ -393,13 +393,12 @@ class Detector:
                     batch_size: int = 32) -> Iterable[Analysis]:
         """The lazy :meth:`detect_many`, for inputs that do not fit in memory.
 
-        ``texts`` is read at most two windows ahead of the results (16 batches
-        per worker in all, a window at most 8 million characters), and each
-        :class:`Analysis` is yielded, in input order, as soon as it is done:
-        memory stays flat whatever the length of the input, e.g. an endless
-        generator of lines. The next window is queued while the current one
-        drains, so the workers never wait for each other; an input that ends
-        within the small-input budget of :meth:`detect_many` runs here.
+        ``texts`` is read at most a window ahead of the results (32 batches per
+        worker, at most 8 million characters), and each :class:`Analysis` is
+        yielded, in input order, as soon as it is done: memory stays flat
+        whatever the length of the input, e.g. an endless generator of lines.
+        An input that ends within the small-input budget of :meth:`detect_many`
+        runs here.
 
         Parameters
         ----------

@@ -20,10 +20,14 @@ Policy (see :func:`imap`), so that asking for workers never costs time:
   worker processes alive between calls, and each worker keeps the decoded model,
   keyed by a digest of its bytes: a second call pays neither the start nor the
   decode.
-- **No barrier.** The input is cut into windows of batches; two windows are in
-  flight at once (the next is queued while the current one drains), so workers
-  never wait for the slowest batch of a window, and memory stays bounded by
-  two windows whatever the length of the input.
+- **Large windows, one at a time.** The input is cut into windows of batches
+  (32 per worker), each one joblib call with all its batches submitted at once,
+  so that the workers take batches as they free up and wait for each other only
+  at a window's end (about half a batch in 32: ~2 %). Memory stays bounded by
+  one window whatever the length of the input. Two joblib calls are never in
+  flight at once: calls that overlap share the backend's state (the Dask
+  backend's result collector, loky's temporary folder for memory-mapped
+  arguments) and can hang or lose a memory-mapped argument.
 - **Cheap results.** A worker sends each analysis back as arrays (offsets,
   one block of scores) and the few flagged sentences' techniques and evidence;
   the texts are never sent back (the caller slices its own copy).
@@ -35,7 +39,6 @@ import hashlib
 import threading
 import warnings
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -53,12 +56,11 @@ T = TypeVar("T")
 # the workers finish together: a batch is at most ~0.1 s of one core (measured at
 # 350,000-690,000 characters per second on PTC articles, by machine load).
 _BATCH_CHARS = 40_000
-# Batches in flight per worker, in two windows (the batches submitted in one
-# joblib call): a window closes at half of them or at _WINDOW_CHARS characters,
-# since with 50 MB documents a count alone would not bound memory. 8 batches per
-# worker a window (~256 short documents, or ~0.5 s of work for articles) leave the
-# workers queued work while this process unpacks and writes the previous one.
-_BATCHES_PER_WORKER = 16
+# Batches per worker in a window (the batches submitted in one joblib call); a
+# window also closes at _WINDOW_CHARS characters, since with 50 MB documents a
+# count alone would not bound memory. A worker waits for the others only at a
+# window's end, about half a batch: 32 batches per worker make that ~2 %.
+_BATCHES_PER_WORKER = 32
 _WINDOW_CHARS = 8_000_000
 # Inputs that end within this many characters are detected in this process.
 # Starting two loky workers (spawn, imports, model decode) costs as much CPU as
@@ -334,7 +336,7 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
     ----------
     model : object with ``.detect(str)``
     items : iterable
-        Consumed lazily: at most two windows ahead of what has been yielded.
+        Consumed lazily: at most one window ahead of what has been yielded.
     codec : ModelCodec
         How ``model`` travels to the workers.
     text_of : callable, optional
@@ -345,8 +347,8 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
     batch_size : int, default=32
         At most this many texts per task (a task also ends at ~40,000 characters).
     max_in_flight : int or None, default=-1
-        Batches in flight, in two windows of half as many; -1 means 16 per
-        worker; None means one window for everything (inputs already in memory).
+        Batches per window (one joblib call); -1 means 32 per worker; None
+        means one window for everything (inputs already in memory).
     capture_errors : bool, default=False
         When a text makes ``model.detect`` raise, yield ``"Type: message"``
         instead of raising.
@@ -381,7 +383,6 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
         return
     if max_in_flight == -1:
         max_in_flight = _BATCHES_PER_WORKER * workers
-    window = None if max_in_flight is None else max(1, max_in_flight // 2)
     local: list[T] = []
     if not warm and OVERLAP_CHARS > 0:
         # Work here while the workers start: the first texts, whose results come
@@ -389,9 +390,9 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
         local = _look_ahead(iter(head), text_of, OVERLAP_CHARS)[0]
         head = head[len(local):]
     dispatch = _dispatch(model, chain(head, it), codec, text_of, n_jobs, batch_size,
-                         window, capture_errors)
+                         max_in_flight, capture_errors)
     try:
-        next(dispatch)  # submits the first windows (and starts the pool if need be)
+        next(dispatch)  # submits the first window (and starts the pool if need be)
         yield from _serial(model, local, text_of, capture_errors)
         yield from dispatch
     finally:
@@ -409,27 +410,17 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
     digest, blob = model_payload(model, codec)
     run = delayed(_run_batch)
     windows = _windows(items, text_of, batch_size, window_batches)
-    pending: deque[tuple[list[T], Any]] = deque()
+    calls: Any = None
     started = False
     try:
-        while True:
-            # Keep two windows submitted: the next one queues behind the current
-            # one, so no worker waits for a window's last batch.
-            while len(pending) < 2:
-                nxt = next(windows, None)
-                if nxt is None:
-                    break
-                window, batches = nxt
-                calls = _start_call(n_jobs, (run(digest, blob, codec, b, capture_errors)
-                                             for b in batches)) if batches else iter(())
-                pending.append((window, calls))
+        for window, batches in windows:
+            # One joblib call at a time (see the module's docstring).
+            calls = _start_call(n_jobs, (run(digest, blob, codec, b, capture_errors)
+                                         for b in batches)) if batches else iter(())
             if not started:
                 # The first next() only submits (see imap's overlap); results follow.
                 started = True
                 yield _SUBMITTED  # type: ignore[misc]
-            if not pending:
-                return
-            window, calls = pending[0]
             results = ((ids, p) for ids, batch in calls for p in batch)
             for item in window:
                 text = text_of(item)
@@ -438,8 +429,11 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
                     continue
                 ids, p = next(results)
                 yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
-            pending.popleft()
+            for _ in calls:  # every result is in: let the call end before the next starts
+                pass
+            calls = None
+        if not started:
+            yield _SUBMITTED  # type: ignore[misc]
     finally:
-        for _, calls in pending:
-            if hasattr(calls, "close"):
-                _close(calls)
+        if calls is not None and hasattr(calls, "close"):
+            _close(calls)

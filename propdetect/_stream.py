@@ -314,18 +314,18 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
                     n_jobs: int | None = None, batch_size: int = 32,
                     max_in_flight: int | None = -1,
                     capture_errors: bool = False) -> Iterator[tuple[T, Analysis | str | None]]:
-    """Detect the text of each item, in order, with at most two windows of work in flight.
+    """Detect the text of each item, in order, with at most a window of work in flight.
 
     The work runs in :func:`propdetect._pool.imap`: an input of less than about a
     million characters is detected in this process (no workers are started),
-    a longer one on joblib workers that stay up between calls, two windows of
-    batches at a time, without waiting for a window to finish before the next.
+    a longer one on joblib workers that stay up between calls, a window of
+    batches (32 per worker) at a time.
 
     Parameters
     ----------
     detector : Detector
     items : iterable
-        Consumed lazily: at most two windows ahead of the results yielded.
+        Consumed lazily: at most a window ahead of the results yielded.
     text_of : callable, optional
         ``item -> str``, or None for an item that passes through unanalysed (e.g.
         an :class:`InputError`). Default: the item is the text.
@@ -335,8 +335,8 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
         At most this many texts per task (a task also ends at ~40,000 characters,
         so that the workers finish together).
     max_in_flight : int or None, default=-1
-        Batches in flight, in two windows of half as many; -1 means 16 per
-        worker; None means one window (everything at once, for inputs in memory).
+        Batches per window; -1 means 32 per worker; None means one window
+        (everything at once, for inputs already in memory).
     capture_errors : bool, default=False
         When a text makes the detector raise, yield its error message (a ``str``)
         instead of raising.

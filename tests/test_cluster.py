@@ -66,8 +66,8 @@ def test_bundled_model_on_a_local_cluster(client):
     assert [a.to_dict() for a in got] == [det.detect(t).to_dict() for t in TEXTS[:8]]
 
 
-def test_iter_detect_windows_overlap_on_a_local_cluster(client, tiny_detector):
-    """Two windows (two joblib calls) in flight at once on the dask backend."""
+def test_iter_detect_windows_on_a_local_cluster(client, tiny_detector):
+    """Several windows (joblib calls, one after the other) on the dask backend."""
     texts = TEXTS * 2
     with joblib.parallel_backend("dask"):
         got = list(tiny_detector.iter_detect(iter(texts), batch_size=2))

@@ -126,20 +126,40 @@ def test_input_over_the_budget_goes_to_the_workers(tiny_detector, monkeypatch):
     assert calls == [2]
 
 
-def test_the_next_window_is_submitted_before_the_first_result(tiny_detector, force_workers, monkeypatch):
-    """No barrier: while window k is drained, window k+1 is already queued."""
-    calls = []
+def test_one_joblib_call_at_a_time_and_a_bounded_read_ahead(tiny_detector, force_workers, monkeypatch):
+    """Windows follow each other: a call ends before the next starts (overlapping
+    joblib calls share the backend's state), and the input is read at most a
+    window ahead of the results."""
+    active: list[int] = []
+    calls: list[int] = []
     real = _pool._start_call
 
-    def counting(n_jobs, tasks):
-        calls.append(n_jobs)
-        return real(n_jobs, tasks)
+    def tracking(n_jobs, tasks):
+        assert not active, "a joblib call started while another was in flight"
+        gen = real(n_jobs, tasks)
+        active.append(1)
+        calls.append(1)
 
-    monkeypatch.setattr(_pool, "_start_call", counting)
-    texts = (f"Sentence {i} about corrupt thugs." for i in itertools.count())
-    stream = tiny_detector.iter_detect(texts, n_jobs=2, batch_size=2)
-    next(stream)
-    assert len(calls) == 2
+        def wrapped():
+            try:
+                yield from gen
+            finally:
+                active.clear()
+        return wrapped()
+
+    monkeypatch.setattr(_pool, "_start_call", tracking)
+    taken = []
+
+    def texts():
+        for i in itertools.count():
+            taken.append(i)
+            yield f"Sentence {i} about corrupt thugs."
+
+    stream = tiny_detector.iter_detect(texts(), n_jobs=2, batch_size=2)
+    first = list(itertools.islice(stream, 300))
+    assert len(calls) >= 2  # several windows went by
+    assert len(taken) <= 300 + 32 * 2 * 2  # at most one window (32 batches per worker) ahead
+    assert first == [tiny_detector.detect(f"Sentence {i} about corrupt thugs.") for i in range(300)]
     stream.close()
 
 

@@ -122,7 +122,7 @@ def test_iter_detect_reads_a_bounded_window_ahead(tiny_detector, n_jobs):
     stream = iter_detect(tiny_detector, src, n_jobs=n_jobs, batch_size=3, max_in_flight=2)
     first = list(itertools.islice(stream, 7))
     assert len(first) == 7
-    # Two windows of 1 batch of 3 texts in flight: the reader is never more than 6 ahead.
+    # One window is 2 batches of 3 texts: the reader is never more than a window ahead.
     assert src.taken <= 7 + 6
     assert _dicts(first) == _dicts(tiny_detector.detect(f"Sentence {i} about corrupt thugs. Another sentence.")
                                    for i in range(7))
