@@ -73,8 +73,10 @@ COLD_CHARS = 600_000
 # results then cost a few ms a call, worth ~20 ms of work.
 WARM_CHARS = 20_000
 # Characters this process detects itself while a pool it started comes up:
-# ~0.5 s of one core; the workers took 0.7-1.5 s of wall time to start there.
-OVERLAP_CHARS = 300_000
+# ~0.15 s of one core, about half what a worker's start costs in CPU. Not more:
+# this process also unpacks (and the CLI writes) every result, and a longer
+# head start would make it the bottleneck.
+OVERLAP_CHARS = 100_000
 
 
 @dataclass(frozen=True)
