@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
 import threading
-import weakref
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +22,7 @@ from ._features import DocStats, Featurizer, doc_stats, tokenize
 from ._heads import Heads
 from ._language import language_warnings
 from ._persist import read_model, write_model
+from ._pool import ModelCodec, imap
 from ._results import _NO_EVIDENCE, Analysis, Sentence, _Evidence, _Scores, _sentence
 from ._sentences import split_sentences
 from ._vectors import WordVectors
@@ -382,6 +381,13 @@ class Detector:
         digest of its weights, so batches carry only texts. The results are the
         same as ``[self.detect(t) for t in texts]``.
 
+        Asking for workers never costs time (:mod:`propdetect._pool`): texts
+        that add up to less than 600,000 characters (20,000 when the workers
+        are already running) are detected in this process and start no
+        workers; the worker processes stay up after the call (joblib's reusable
+        loky executor), with the model decoded, so the next call pays neither;
+        and a call that starts them detects its first texts here meanwhile.
+
         Parameters
         ----------
         texts : iterable of str
@@ -391,7 +397,8 @@ class Detector:
             ``joblib.parallel_backend`` context says otherwise; ``-1`` uses every
             core (or every Dask worker thread).
         batch_size : int, default=32
-            Texts per task sent to a worker.
+            At most this many texts per task sent to a worker (a task also ends
+            at about 40,000 characters, so that the workers finish together).
 
         Returns
         -------
@@ -418,21 +425,21 @@ class Detector:
         """
         if isinstance(texts, (str, bytes)):
             raise TypeError("detect_many() takes an iterable of texts; for one text use detect()")
-        from ._stream import iter_detect
-
         texts = [_check_item(t, i, "detect_many") for i, t in enumerate(texts)]
         # The whole list is in memory already: one joblib call, no window limit.
-        return list(iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size,
-                                max_in_flight=None))
+        return [a for _, a in imap(self, texts, CODEC, n_jobs=n_jobs, batch_size=batch_size,
+                                   max_in_flight=None)]
 
     def iter_detect(self, texts: Iterable[str], n_jobs: int | None = None,
                     batch_size: int = 32) -> Iterable[Analysis]:
         """The lazy :meth:`detect_many`, for inputs that do not fit in memory.
 
-        ``texts`` is read a bounded window at a time (8 batches per worker, at
-        most 16 million characters), and each :class:`Analysis` is yielded, in
-        input order, as soon as it is done: memory stays flat whatever the length
-        of the input, e.g. an endless generator of lines.
+        ``texts`` is read at most a window ahead of the results (32 batches per
+        worker, at most 8 million characters), and each :class:`Analysis` is
+        yielded, in input order, as soon as it is done: memory stays flat
+        whatever the length of the input, e.g. an endless generator of lines.
+        An input that ends within the small-input budget of :meth:`detect_many`
+        runs here.
 
         Parameters
         ----------
@@ -441,7 +448,7 @@ class Detector:
         n_jobs : int, optional
             Parallel workers, as for :meth:`detect_many`.
         batch_size : int, default=32
-            Texts per task sent to a worker.
+            At most this many texts per task sent to a worker.
 
         Yields
         ------
@@ -464,108 +471,31 @@ class Detector:
         """
         if isinstance(texts, (str, bytes)):
             raise TypeError("iter_detect() takes an iterable of texts; for one text use detect()")
-        from ._stream import iter_detect
-
-        return iter_detect(self, texts, n_jobs=n_jobs, batch_size=batch_size)
-
-
-def _detect_batch(digest: str, blob: np.ndarray | None, texts: Sequence[str],
-                  capture_errors: bool = False) -> list[Any]:
-    """Worker side of :meth:`Detector.detect_many`: detect each text of a batch.
-
-    The model arrives as ``blob`` (bytes in an ndarray, so that joblib memory-maps
-    it for local processes and its Dask backend scatters it once per call instead
-    of sending it with every batch) and is decoded once per worker process, then
-    found again by ``digest``. Analyses do not pickle (their mappings are read-only
-    proxies), so each comes back in the compact form of :func:`_pack`; a text that
-    fails comes back as its error message when ``capture_errors``.
-    """
-    det = _worker_detector(digest, blob)
-    out: list[Any] = []
-    for text in texts:
-        try:
-            out.append(_pack(det.detect(text)))
-        except Exception as exc:  # noqa: BLE001 -- reported per text by the caller
-            if not capture_errors:
-                raise
-            out.append(f"{type(exc).__name__}: {exc}")
-    return out
+        checked = (_check_item(t, i, "iter_detect") for i, t in enumerate(texts))
+        return (a for _, a in imap(self, checked, CODEC, n_jobs=n_jobs, batch_size=batch_size))
 
 
-def _pack(analysis: Analysis) -> list[tuple[Any, ...]]:
-    """Sentences as plain tuples (no text: the caller slices its own copy), then the
-    analysis's warnings as a last item when it has any."""
-    packed: list[tuple[Any, ...]] = [
-        (s.start, s.end, s.techniques, list(s.scores.values()),
-         {k: list(v) for k, v in s.evidence.items()}, s.propaganda_score)
-        for s in analysis.sentences]
-    if analysis.warnings:
-        packed.append(("warnings", *analysis.warnings))
-    return packed
+def _encode_model(det: Detector) -> np.ndarray:
+    """The model as one uint8 array (an ``.npz`` of its arrays, metadata and
+    vocabulary: no pickle), for :data:`CODEC`."""
+    buf = io.BytesIO()
+    np.savez(buf, **det._arrays,
+             __metadata__=np.frombuffer(json.dumps(dict(det.metadata)).encode(), np.uint8),
+             __vocabulary__=np.frombuffer("\n".join(det._featurizer.terms()).encode(), np.uint8))
+    return np.frombuffer(buf.getvalue(), dtype=np.uint8)
 
 
-def _unpack(packed: list[tuple[Any, ...]], text: str, ids: Sequence[str]) -> Analysis:
-    """Rebuild the :class:`Analysis` that :func:`_pack` flattened."""
-    warnings: tuple[str, ...] = ()
-    if packed and packed[-1][0] == "warnings":
-        warnings = tuple(packed[-1][1:])
-        packed = packed[:-1]
-    return Analysis(tuple(Sentence(text[a:b], a, b, techs, dict(zip(ids, scores)), evidence, pa)
-                          for a, b, techs, scores, evidence, pa in packed), warnings)
-
-
-# Models kept by a worker, by digest; a few, since a long-lived Dask worker may
-# serve several models in turn. The process that dispatches registers its own
-# detector here too, so thread-based backends never decode a copy.
-_MODEL_CACHE_SIZE = 4
-_models_lock = threading.Lock()
-_models: dict[str, Detector] = {}
-_payloads: weakref.WeakKeyDictionary[Detector, tuple[str, np.ndarray]] = weakref.WeakKeyDictionary()
-
-
-def _model_payload(det: Detector) -> tuple[str, np.ndarray]:
-    """``(digest, blob)``: the model as one uint8 array and its SHA-256.
-
-    Built once per detector; the same array object is passed with every batch, so
-    that joblib recognises it and ships it once per worker pool.
-    """
-    with _models_lock:
-        cached = _payloads.get(det)
-        if cached is None:
-            vocabulary = det._featurizer.terms()
-            buf = io.BytesIO()
-            np.savez(buf, **det._arrays,
-                     __metadata__=np.frombuffer(json.dumps(dict(det.metadata)).encode(), np.uint8),
-                     __vocabulary__=np.frombuffer("\n".join(vocabulary).encode(), np.uint8))
-            blob = np.frombuffer(buf.getvalue(), dtype=np.uint8)
-            cached = ("sha256:" + hashlib.sha256(blob).hexdigest(), blob)
-            _payloads[det] = cached
-        _remember(cached[0], det)
-        return cached
-
-
-def _remember(digest: str, det: Detector) -> None:
-    _models.pop(digest, None)
-    _models[digest] = det
-    while len(_models) > _MODEL_CACHE_SIZE:
-        del _models[next(iter(_models))]
-
-
-def _worker_detector(digest: str, blob: np.ndarray | None) -> Detector:
-    with _models_lock:
-        det = _models.get(digest)
-        if det is not None:
-            return det
-    if blob is None:
-        raise RuntimeError(f"model {digest} is not cached in this worker and was not sent")
+def _decode_model(blob: np.ndarray) -> Detector:
+    """:func:`_encode_model` undone, in a worker."""
     with np.load(io.BytesIO(bytes(memoryview(blob))), allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     meta = json.loads(arrays.pop("__metadata__").tobytes().decode())
     vocab_text = arrays.pop("__vocabulary__").tobytes().decode()
-    det = Detector._from_parts(meta, vocab_text.split("\n") if vocab_text else [], arrays)
-    with _models_lock:
-        _remember(digest, det)
-    return det
+    return Detector._from_parts(meta, vocab_text.split("\n") if vocab_text else [], arrays)
+
+
+#: How a Detector travels to worker processes (see :mod:`propdetect._pool`).
+CODEC = ModelCodec(_encode_model, _decode_model)
 
 
 def _doc_stats_chunked(sentences: Sequence[str]) -> DocStats:

@@ -24,7 +24,8 @@ from ._corpus import (
     _stripped_bounds,
     warn_dropped,
 )
-from ._detector import Detector, _model_payload, _worker_detector
+from ._detector import CODEC, Detector
+from ._pool import model_payload, worker_model
 from ._frame import _plain, is_frame
 from ._metrics import multilabel_scores
 from ._taxonomy import TECHNIQUE_IDS
@@ -378,7 +379,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         state = dict(super().__getstate__())
         detector = state.pop("detector_", None)
         if detector is not None:
-            _, blob = _model_payload(detector)
+            _, blob = model_payload(detector, CODEC)
             state[_MODEL_STATE] = blob.tobytes()
         return state
 
@@ -388,7 +389,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         super().__setstate__(state)
         if blob is not None:
             array = np.frombuffer(blob, dtype=np.uint8)
-            self.detector_ = _worker_detector("sha256:" + hashlib.sha256(array).hexdigest(), array)
+            self.detector_ = worker_model("sha256:" + hashlib.sha256(array).hexdigest(), array, CODEC)
 
 
 def _texts(X: Any) -> list[str]:

@@ -15,7 +15,7 @@ from ._results import Analysis, Sentence
 if TYPE_CHECKING:  # pragma: no cover
     from ._detector import Detector
 
-__all__ = ["render_text", "jsonl_record", "summary_line", "csv_header", "csv_rows", "model_fields",
+__all__ = ["render_text", "jsonl_record", "iter_jsonl_record", "summary_line", "csv_header", "csv_rows", "model_fields",
            "MODEL_COLUMNS"]
 
 #: The fields that name the model in every output record (see :func:`model_fields`).
@@ -129,16 +129,61 @@ def render_text(source: str, analysis: Analysis, *,
 def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None,
                  model: Mapping[str, Any] | None = None) -> str:
     """One JSON Lines record: ``{"source": ..., "sentences": [...], "warnings": [...]}``
-    (+ ``extra`` fields first, + the ``model`` fields of :func:`model_fields` last)."""
+    (+ ``extra`` fields first, + the ``model`` fields of :func:`model_fields` last).
+
+    The same text as :func:`iter_jsonl_record` gives in pieces.
+
+    Examples
+    --------
+    >>> from propdetect import Analysis, Sentence
+    >>> s = Sentence("Traitors!", 0, 9, ("name_calling_labeling",), {"name_calling_labeling": 0.9})
+    >>> jsonl_record("doc.txt", Analysis((s,)), {"id": 7})[:60]
+    '{"id": 7, "source": "doc.txt", "sentences": [{"start": 0, "e'
+    """
+    return "".join(iter_jsonl_record(source, analysis, extra, model))
+
+
+# Sentences per piece of iter_jsonl_record: few write calls, and a piece of a
+# few hundred KB whatever the document's length.
+_SENTENCES_PER_PIECE = 512
+_MARK = "\0propdetect:sentences\0"
+
+
+def _sentence_json(s: Sentence) -> str:
+    d = s.to_dict()
+    # to_dict's scores are a plain dict: rounding it is cheaper than walking s.scores
+    d["scores"] = {k: round(v, 6) for k, v in d["scores"].items()}
+    return json.dumps(d, ensure_ascii=False)
+
+
+def iter_jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None,
+                      model: Mapping[str, Any] | None = None) -> Iterator[str]:
+    """:func:`jsonl_record` in pieces (no newline), a few hundred sentences each, so
+    that writing the record of a huge document never holds its whole JSON text:
+    memory follows the piece, not the document.
+
+    Examples
+    --------
+    >>> from propdetect import Analysis, Sentence
+    >>> a = Analysis(tuple(Sentence(f"S{i}.", 4 * i, 4 * i + 3) for i in range(1000)))
+    >>> pieces = list(iter_jsonl_record("doc.txt", a))
+    >>> len(pieces), "".join(pieces) == jsonl_record("doc.txt", a)
+    (4, True)
+    """
     rec: dict[str, Any] = dict(extra or {})
     rec["source"] = source
-    rec["sentences"] = [
-        {**s.to_dict(), "scores": {k: round(v, 6) for k, v in s.scores.items()}}
-        for s in analysis.sentences
-    ]
+    rec["sentences"] = [_MARK]
     rec["warnings"] = list(analysis.warnings)
     rec.update(model or {})
-    return json.dumps(rec, ensure_ascii=False)
+    # Only our own fields (warnings, model) follow the sentences, and none holds a
+    # NUL: the last marker is ours whatever the extra fields hold.
+    head, _, tail = json.dumps(rec, ensure_ascii=False).rpartition(json.dumps([_MARK]))
+    yield head + "["
+    sents = analysis.sentences
+    for i in range(0, len(sents), _SENTENCES_PER_PIECE):
+        piece = ", ".join(_sentence_json(s) for s in sents[i : i + _SENTENCES_PER_PIECE])
+        yield piece if i == 0 else ", " + piece
+    yield "]" + tail
 
 
 def _csv_line(fields: Iterable[Any]) -> str:

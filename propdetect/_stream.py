@@ -7,8 +7,8 @@ The command line's ``analyze`` is built from three pieces that also work alone:
   :class:`InputError` records. Every input yields one or the other: nothing is
   skipped silently and nothing raises.
 - :func:`iter_detect` / :func:`analyze_records` run the detector over a stream in
-  order, a bounded window of batches at a time (joblib; any backend, e.g. Dask),
-  so that memory stays flat whatever the length of the input.
+  order, with bounded work in flight (:mod:`propdetect._pool`: joblib, any
+  backend, e.g. Dask), so that memory stays flat whatever the length of the input.
 - :class:`Summary` counts documents, sentences, flagged sentences and errors.
 """
 
@@ -18,13 +18,13 @@ import codecs
 import json
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from ._detector import Detector, _check_item, _detect_batch, _model_payload, _unpack
+from ._detector import CODEC, Detector, _check_item
+from ._pool import imap
 from ._results import Analysis
 
 __all__ = [
@@ -47,16 +47,6 @@ STDIN_NAME = "<stdin>"
 RESERVED_KEYS = ("source", "line", "sentences", "error", "warnings", "model", "model_version",
                  "model_digest")
 
-# A batch is closed at ``batch_size`` texts or this many characters, and a window
-# (the batches in flight at once) at ``max_in_flight`` batches or _WINDOW_CHARS:
-# with 50 MB documents a count alone would not bound memory.
-_BATCH_CHARS = 2_000_000
-_WINDOW_CHARS = 16_000_000
-# Batches in flight per worker. The pipeline waits for a window to finish before
-# it starts the next, so a worker idles for about half a batch per window: with
-# 8 batches per worker that costs a few per cent, for a memory bound of
-# 8 x n_workers x batch_size documents and their results.
-_BATCHES_PER_WORKER = 8
 
 
 # -- records -----------------------------------------------------------------------
@@ -204,6 +194,7 @@ def _read_jsonl(source: str, fh: BinaryIO, text_field: str, encoding: str,
     # Binary lines: a bad byte spoils one record, and reading resumes at the next.
     for lineno, raw in enumerate(fh, 1):
         rec = _parse_json_line(source, lineno, raw, text_field, encoding, errors)
+        del raw  # not held while the record is analysed: a line may be 50 MB
         if rec is not None:
             yield rec
 
@@ -318,43 +309,6 @@ def iter_records(names: Sequence[str], *, input_format: str = "auto", text_field
 
 
 # -- detection ---------------------------------------------------------------------
-def _effective_jobs(n_jobs: int | None) -> int:
-    from joblib import effective_n_jobs
-
-    return max(1, int(effective_n_jobs(n_jobs)))
-
-
-def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size: int,
-             max_batches: int | None) -> Iterator[tuple[list[T], list[list[str]]]]:
-    """Cut ``items`` into windows: ``(items, batches of their texts)``."""
-    window: list[T] = []
-    batches: list[list[str]] = []
-    batch: list[str] = []
-    batch_chars = window_chars = 0
-    for item in items:
-        window.append(item)
-        text = text_of(item)
-        if text is not None:
-            batch.append(text)
-            batch_chars += len(text)
-            window_chars += len(text)
-            if len(batch) >= batch_size or batch_chars >= _BATCH_CHARS:
-                batches.append(batch)
-                batch, batch_chars = [], 0
-        full = max_batches is not None and (
-            len(batches) >= max_batches or window_chars >= _WINDOW_CHARS
-            or len(window) >= max_batches * batch_size * 4)  # also bound runs of errors
-        if full:
-            if batch:
-                batches.append(batch)
-            yield window, batches
-            window, batches, batch, batch_chars, window_chars = [], [], [], 0, 0
-    if batch:
-        batches.append(batch)
-    if window:
-        yield window, batches
-
-
 def analyze_records(detector: Detector, items: Iterable[T], *,
                     text_of: Callable[[T], str | None] = lambda item: item,  # type: ignore[assignment,return-value]
                     n_jobs: int | None = None, batch_size: int = 32,
@@ -362,21 +316,27 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
                     capture_errors: bool = False) -> Iterator[tuple[T, Analysis | str | None]]:
     """Detect the text of each item, in order, with at most a window of work in flight.
 
+    The work runs in :func:`propdetect._pool.imap`: an input of less than about a
+    million characters is detected in this process (no workers are started),
+    a longer one on joblib workers that stay up between calls, a window of
+    batches (32 per worker) at a time.
+
     Parameters
     ----------
     detector : Detector
     items : iterable
-        Consumed lazily, one window at a time.
+        Consumed lazily: at most a window ahead of the results yielded.
     text_of : callable, optional
         ``item -> str``, or None for an item that passes through unanalysed (e.g.
         an :class:`InputError`). Default: the item is the text.
     n_jobs : int, optional
         As in :meth:`Detector.detect_many`.
     batch_size : int, default=32
-        Texts per task (a batch also ends at 2 million characters).
+        At most this many texts per task (a task also ends at ~40,000 characters,
+        so that the workers finish together).
     max_in_flight : int or None, default=-1
-        Batches per window; -1 means 8 per worker; None means no limit (everything
-        at once, for inputs already in memory).
+        Batches per window; -1 means 32 per worker; None means one window
+        (everything at once, for inputs already in memory).
     capture_errors : bool, default=False
         When a text makes the detector raise, yield its error message (a ``str``)
         instead of raising.
@@ -387,55 +347,16 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
         ``result`` is an :class:`Analysis`, None for a pass-through item, or the
         error message when ``capture_errors``.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    workers = _effective_jobs(n_jobs)
-    if workers == 1:
-        # In this process: nothing to ship, and results come one at a time.
-        for item in items:
-            text = text_of(item)
-            if text is None:
-                yield item, None
-                continue
-            try:
-                yield item, detector.detect(text)
-            except Exception as exc:  # noqa: BLE001 -- reported per text when asked
-                if not capture_errors:
-                    raise
-                yield item, f"{type(exc).__name__}: {exc}"
-        return
-    from joblib import Parallel, delayed
-
-    if max_in_flight == -1:
-        max_in_flight = _BATCHES_PER_WORKER * workers
-    digest, blob = _model_payload(detector)
-    ids = detector.techniques
-    with Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator") as parallel:
-        for window, batches in _windows(items, text_of, batch_size, max_in_flight):
-            results = parallel(delayed(_detect_batch)(digest, blob, b, capture_errors) for b in batches)
-            packed = (p for batch in results for p in batch)
-            try:
-                for item in window:
-                    text = text_of(item)
-                    if text is None:
-                        yield item, None
-                        continue
-                    p = next(packed)
-                    yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
-            finally:
-                # The reader may stop early (``| head``, an error): cancel the rest of
-                # the window without joblib's warning that tasks were cancelled.
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*still being processed", category=UserWarning)
-                    results.close()
+    return imap(detector, items, CODEC, text_of=text_of, n_jobs=n_jobs, batch_size=batch_size,
+                max_in_flight=max_in_flight, capture_errors=capture_errors)
 
 
 def iter_detect(detector: Detector, texts: Iterable[str], *, n_jobs: int | None = None,
                 batch_size: int = 32, max_in_flight: int | None = -1) -> Iterator[Analysis]:
     """The lazy :meth:`Detector.detect_many`: analyses in input order, as they come.
 
-    The input is read a window of ``max_in_flight`` batches at a time, so that an
-    endless generator of texts runs in bounded memory.
+    At most ``max_in_flight`` batches are read ahead of the analyses yielded, so
+    that an endless generator of texts runs in bounded memory.
 
     Examples
     --------

@@ -213,13 +213,20 @@ def _with_thresholds(det, pairs: list[tuple[str | None, float]]):  # noqa: ANN00
 
 
 def _write_line(out: TextIO, line: str) -> None:
-    try:
-        out.write(line + "\n")
-    except UnicodeEncodeError:
-        # A lone surrogate (valid in JSON input) or a character the terminal's
-        # encoding lacks: write it as a \\uXXXX escape, which is also valid JSON.
-        enc = getattr(out, "encoding", None) or "utf-8"
-        out.write(line.encode(enc, "backslashreplace").decode(enc) + "\n")
+    _write_pieces(out, (line,))
+
+
+def _write_pieces(out: TextIO, pieces: Iterable[str]) -> None:
+    """Write ``pieces`` then a newline: one line, never held whole in memory."""
+    for piece in pieces:
+        try:
+            out.write(piece)
+        except UnicodeEncodeError:
+            # A lone surrogate (valid in JSON input) or a character the terminal's
+            # encoding lacks: write it as a \\uXXXX escape, which is also valid JSON.
+            enc = getattr(out, "encoding", None) or "utf-8"
+            out.write(piece.encode(enc, "backslashreplace").decode(enc))
+    out.write("\n")
 
 
 def _progress(enabled: bool):  # noqa: ANN202
@@ -268,7 +275,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     Exit status 1 when any input became an error record (all others are still
     written), 0 otherwise.
     """
-    from ._report import csv_header, csv_rows, jsonl_record, model_fields, model_label, render_text
+    from ._report import csv_header, csv_rows, iter_jsonl_record, model_fields, model_label, render_text
     from ._stream import Document, InputError, Summary, analyze_records, iter_records
 
     encoding, jobs = _analyze_options(args)
@@ -310,7 +317,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 if args.format == "html":
                     html_docs.append((rec.label, rec.text, result))
                 elif args.format == "jsonl":
-                    _write_line(out, jsonl_record(rec.source, result, rec.output_fields(), model))
+                    _write_pieces(out, iter_jsonl_record(rec.source, result, rec.output_fields(), model))
                 elif args.format == "csv":
                     for line in csv_rows(rec.label, result, det.techniques, model):
                         _write_line(out, line)

@@ -79,7 +79,12 @@ def test_stdin_text_and_jsonl(capsys, monkeypatch, tiny_model):
     assert status == EXIT_OK and [r["id"] for r in jsonl(out)] == [1, 2]
 
 
-def test_jobs_two_gives_the_same_output(tmp_path, capsys, tiny_model):
+def test_jobs_two_gives_the_same_output(tmp_path, capsys, tiny_model, monkeypatch):
+    from propdetect import _pool
+
+    monkeypatch.setattr(_pool, "COLD_CHARS", 0)  # workers even for this small input
+    monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
     src = tmp_path / "many.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": f"{LOUD} {i}\n{CALM}"}) + "\n" for i in range(40))
                    + "not json\n", encoding="utf-8")

@@ -15,10 +15,20 @@ TEXTS = [
 ] * 6
 
 
-def _cached_models() -> list[str]:
-    from propdetect import _detector
+@pytest.fixture(autouse=True)
+def _workers_even_for_small_inputs(monkeypatch):
+    """These inputs are tiny: without this they would be detected in process."""
+    from propdetect import _pool
 
-    return list(_detector._models)
+    monkeypatch.setattr(_pool, "COLD_CHARS", 0)
+    monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
+
+
+def _cached_models() -> list[str]:
+    from propdetect import _pool
+
+    return _pool.cached_digests()
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +41,8 @@ def client():
 
 
 def test_detect_many_on_a_local_cluster_matches_detect(client, tiny_detector):
-    from propdetect._detector import _model_payload
+    from propdetect._detector import CODEC
+    from propdetect._pool import model_payload
 
     expected = [tiny_detector.detect(t).to_dict() for t in TEXTS]
     with joblib.parallel_backend("dask"):
@@ -40,7 +51,7 @@ def test_detect_many_on_a_local_cluster_matches_detect(client, tiny_detector):
     assert [a.to_dict() for a in got] == expected
     assert [a.to_dict() for a in again] == expected
     # The work ran on the workers, each of which decoded the model once and kept it.
-    digest, _ = _model_payload(tiny_detector)
+    digest, _ = model_payload(tiny_detector, CODEC)
     per_worker = client.run(_cached_models)
     assert len(per_worker) == 2
     assert any(digest in models for models in per_worker.values())
@@ -53,3 +64,19 @@ def test_bundled_model_on_a_local_cluster(client):
     with joblib.parallel_backend("dask"):
         got = det.detect_many(TEXTS[:8], batch_size=3)
     assert [a.to_dict() for a in got] == [det.detect(t).to_dict() for t in TEXTS[:8]]
+
+
+def test_iter_detect_windows_on_a_local_cluster(client, tiny_detector):
+    """Several windows (joblib calls, one after the other) on the dask backend."""
+    texts = TEXTS * 2
+    with joblib.parallel_backend("dask"):
+        got = list(tiny_detector.iter_detect(iter(texts), batch_size=2))
+        small = list(_stream_iter(tiny_detector, texts))
+    expected = [tiny_detector.detect(t) for t in texts]
+    assert got == expected and small == expected
+
+
+def _stream_iter(det, texts):
+    from propdetect._stream import iter_detect
+
+    return iter_detect(det, iter(texts), batch_size=1, max_in_flight=2)

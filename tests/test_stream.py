@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from propdetect import Detector
-from propdetect import _detector, _stream
+from propdetect import _pool, _stream
+from propdetect._detector import CODEC
 from propdetect._stream import Document, InputError, Summary, analyze_records, iter_detect, iter_records
 
 TEXTS = [
@@ -21,6 +22,15 @@ TEXTS = [
     "No punctuation at all just words and more words " * 20,
     "Emoji 🇺🇦 and zero\u200bwidth and RTL שלום. Corrupt criminals!\r\nCRLF line.",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _workers_even_for_small_inputs(monkeypatch):
+    """These inputs are tiny: without this, ``n_jobs=2`` would run them in process
+    (the small-input policy, tested on its own below)."""
+    monkeypatch.setattr(_pool, "COLD_CHARS", 0)
+    monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
 
 
 def _dicts(analyses):
@@ -59,24 +69,24 @@ def test_detect_many_empty_and_generator_input(tiny_detector):
 
 
 def test_model_travels_as_bytes_and_is_decoded_once_per_digest(tiny_detector, monkeypatch):
-    digest, blob = _detector._model_payload(tiny_detector)
+    digest, blob = _pool.model_payload(tiny_detector, CODEC)
     assert digest.startswith("sha256:") and blob.dtype.name == "uint8"
     # Same detector -> the very same array object, so joblib ships it once per pool.
-    assert _detector._model_payload(tiny_detector)[1] is blob
+    assert _pool.model_payload(tiny_detector, CODEC)[1] is blob
     # A fresh worker: nothing cached; the blob rebuilds an equivalent detector once.
-    monkeypatch.setattr(_detector, "_models", {})
-    copy = _detector._worker_detector(digest, blob)
+    monkeypatch.setattr(_pool, "_models", {})
+    copy = _pool.worker_model(digest, blob, CODEC)
     assert copy is not tiny_detector
-    assert _detector._worker_detector(digest, None) is copy
+    assert _pool.worker_model(digest, None, CODEC) is copy
     text = TEXTS[0] + "\n" + TEXTS[3]
     assert copy.detect(text) == tiny_detector.detect(text)
-    monkeypatch.setattr(_detector, "_models", {})
+    monkeypatch.setattr(_pool, "_models", {})
     with pytest.raises(RuntimeError, match="not cached"):
-        _detector._worker_detector(digest, None)
+        _pool.worker_model(digest, None, CODEC)
 
 
 def test_detect_batch_captures_a_failing_text(tiny_detector, monkeypatch):
-    digest, blob = _detector._model_payload(tiny_detector)
+    digest, blob = _pool.model_payload(tiny_detector, CODEC)
     real_detect = Detector.detect
 
     def boom(self, text):
@@ -85,10 +95,12 @@ def test_detect_batch_captures_a_failing_text(tiny_detector, monkeypatch):
         return real_detect(self, text)
 
     monkeypatch.setattr(type(tiny_detector), "detect", boom)
-    out = _detector._detect_batch(digest, blob, ["fine.", "bad"], capture_errors=True)
-    assert isinstance(out[0], list) and out[1] == "ValueError: kaput"
+    ids, out = _pool._run_batch(digest, blob, CODEC, ["fine.", "bad"], capture_errors=True)
+    assert ids == tiny_detector.techniques
+    assert isinstance(out[0], tuple) and out[1] == "ValueError: kaput"
+    assert _pool._unpack(out[0], "fine.", ids) == tiny_detector.detect("fine.")
     with pytest.raises(ValueError, match="kaput"):
-        _detector._detect_batch(digest, blob, ["bad"])
+        _pool._run_batch(digest, blob, CODEC, ["bad"])
 
 
 # -- the lazy pipeline -----------------------------------------------------------------
@@ -118,10 +130,10 @@ def test_iter_detect_reads_a_bounded_window_ahead(tiny_detector, n_jobs):
 
 
 def test_windows_are_bounded_by_characters_too(monkeypatch):
-    monkeypatch.setattr(_stream, "_BATCH_CHARS", 10)
-    monkeypatch.setattr(_stream, "_WINDOW_CHARS", 25)
+    monkeypatch.setattr(_pool, "_BATCH_CHARS", 10)
+    monkeypatch.setattr(_pool, "_WINDOW_CHARS", 25)
     items = ["x" * 8] * 10
-    windows = list(_stream._windows(items, lambda t: t, batch_size=100, max_batches=100))
+    windows = list(_pool._windows(items, lambda t: t, batch_size=100, max_batches=100))
     assert [len(w) for w, _ in windows] == [4, 4, 2]
     assert [[len(b) for b in bs] for _, bs in windows] == [[2, 2], [2, 2], [2]]
     assert sum(len(w) for w, _ in windows) == len(items)

@@ -1,0 +1,441 @@
+"""Worker processes: model shipping, a per-worker model cache, batches and bounded dispatch.
+
+This module sits below :class:`~propdetect.Detector` and knows nothing of it: a
+*model* is any object with ``.detect(text) -> Analysis``, shipped to workers by a
+:class:`ModelCodec` (``encode``: model -> one ``uint8`` array; ``decode``: a
+picklable top-level function that rebuilds the model from that array in a
+worker). ``_detector`` and ``_stream`` import it; it imports neither.
+
+Policy (see :func:`imap`), so that asking for workers never costs time:
+
+- **Small inputs stay in this process.** Before anything is started, up to
+  :data:`COLD_CHARS` characters of input (:data:`WARM_CHARS` when the worker pool
+  is already running) are read ahead; an input that ends within that budget is
+  detected here, one text at a time, and no pool is started.
+- **No idle start.** When a larger input has to start the pool, this process
+  detects the first :data:`OVERLAP_CHARS` characters itself while the workers
+  start (they take ~0.3 s of CPU each to import and decode the model) and
+  begin on the rest.
+- **The pool outlives the call.** joblib's default backend (loky) keeps its
+  worker processes alive between calls, and each worker keeps the decoded model,
+  keyed by a digest of its bytes: a second call pays neither the start nor the
+  decode.
+- **Large windows, one at a time.** The input is cut into windows of batches
+  (32 per worker), each one joblib call with all its batches submitted at once,
+  so that the workers take batches as they free up and wait for each other only
+  at a window's end (about half a batch in 32: ~2 %). Memory stays bounded by
+  one window whatever the length of the input. Two joblib calls are never in
+  flight at once: calls that overlap share the backend's state (the Dask
+  backend's result collector, loky's temporary folder for memory-mapped
+  arguments) and can hang or lose a memory-mapped argument.
+- **Cheap results.** A worker sends each analysis back as arrays (offsets,
+  one block of scores) and the few flagged sentences' techniques and evidence;
+  the texts are never sent back (the caller slices its own copy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ._results import Analysis, Sentence, _Scores
+
+__all__ = ["ModelCodec", "imap", "model_payload", "worker_model", "pool_is_warm"]
+
+T = TypeVar("T")
+
+# A batch is closed at ``batch_size`` texts or at _BATCH_CHARS characters, so that
+# the workers finish together: a batch is at most ~0.1 s of one core (measured at
+# 350,000-690,000 characters per second on PTC articles, by machine load).
+_BATCH_CHARS = 40_000
+# Batches per worker in a window (the batches submitted in one joblib call); a
+# window also closes at _WINDOW_CHARS characters, since with 50 MB documents a
+# count alone would not bound memory. A worker waits for the others only at a
+# window's end, about half a batch: 32 batches per worker make that ~2 %.
+_BATCHES_PER_WORKER = 32
+_WINDOW_CHARS = 8_000_000
+# Inputs that end within this many characters are detected in this process.
+# Starting two loky workers (spawn, imports, model decode) costs as much CPU as
+# detecting ~400,000 characters (measured on the 2-core reference machine: 0.6-0.7
+# CPU s against 530,000-690,000 characters per CPU s; both scale with the
+# machine). With the overlap below, two fresh workers break even at about that,
+# and give 2W / (W + 400,000) = ~1.2x from 600,000 characters.
+COLD_CHARS = 600_000
+# ... and within this many when the pool is already running: dispatch and
+# results then cost a few ms a call, worth ~20 ms of work.
+WARM_CHARS = 20_000
+# Characters this process detects itself while a pool it started comes up:
+# ~0.15 s of one core, about half what a worker's start costs in CPU. Not more:
+# this process also unpacks (and the CLI writes) every result, and a longer
+# head start would make it the bottleneck.
+OVERLAP_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class ModelCodec:
+    """How a model travels: ``encode(model) -> uint8 array`` and ``decode(array) -> model``.
+
+    ``decode`` runs in the workers: it must be a top-level function (pickled by
+    reference). Encoding happens once per model object, decoding once per worker
+    and model digest.
+    """
+
+    encode: Callable[[Any], np.ndarray]
+    decode: Callable[[np.ndarray], Any]
+
+
+# -- the model, shipped once -----------------------------------------------------------
+# Models kept by a worker, by digest and decoder (the same bytes may make two
+# kinds of model); a few, since a long-lived Dask worker may serve several models
+# in turn. The process that dispatches registers its own model here too, so
+# thread-based backends never decode a copy.
+_MODEL_CACHE_SIZE = 4
+_models_lock = threading.Lock()
+_models: dict[tuple[str, str], Any] = {}
+_payloads: weakref.WeakKeyDictionary[Any, tuple[str, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _key(digest: str, codec: ModelCodec) -> tuple[str, str]:
+    return digest, f"{codec.decode.__module__}.{codec.decode.__qualname__}"
+
+
+def cached_digests() -> list[str]:
+    """The digests of the models this process holds (most recent last)."""
+    with _models_lock:
+        return [digest for digest, _ in _models]
+
+
+def model_payload(model: Any, codec: ModelCodec) -> tuple[str, np.ndarray]:
+    """``(digest, blob)``: the model as one uint8 array and its SHA-256.
+
+    Built once per model object; the same array object is passed with every batch,
+    so that joblib memory-maps it once per call for local workers (and its Dask
+    backend scatters it once), and the workers find their decoded copy by digest.
+    """
+    with _models_lock:
+        cached = _payloads.get(model)
+        if cached is None:
+            blob = codec.encode(model)
+            cached = ("sha256:" + hashlib.sha256(blob).hexdigest(), blob)
+            _payloads[model] = cached
+        _remember(_key(cached[0], codec), model)
+        return cached
+
+
+def _remember(key: tuple[str, str], model: Any) -> None:
+    _models.pop(key, None)
+    _models[key] = model
+    while len(_models) > _MODEL_CACHE_SIZE:
+        del _models[next(iter(_models))]
+
+
+def worker_model(digest: str, blob: np.ndarray | None, codec: ModelCodec) -> Any:
+    """The model of ``digest``: from this process's cache, else decoded from ``blob``.
+
+    Raises
+    ------
+    RuntimeError
+        Not cached, and no ``blob`` to decode.
+    """
+    key = _key(digest, codec)
+    with _models_lock:
+        model = _models.get(key)
+        if model is not None:
+            return model
+    if blob is None:
+        raise RuntimeError(f"model {digest} is not cached in this worker and was not sent")
+    model = codec.decode(blob)
+    with _models_lock:
+        _remember(key, model)
+    return model
+
+
+# -- results, compact ------------------------------------------------------------------
+def _pack(analysis: Analysis) -> tuple[Any, ...]:
+    """An analysis as ``(offsets, scores, propaganda, flagged, warnings)``.
+
+    ``offsets``: int64 array (n, 2); ``scores``: float64 array (n, k);
+    ``propaganda``: float64 array (n,) or None; ``flagged``: ``(i, techniques,
+    evidence)`` for the sentences that have techniques; no texts.
+    """
+    sents = analysis.sentences
+    n = len(sents)
+    if not n:
+        return (None, None, None, (), analysis.warnings)
+    offsets = np.array([(s.start, s.end) for s in sents], dtype=np.int64).reshape(n, 2)
+    k = len(sents[0].scores)
+    scores = np.empty((n, k), dtype=np.float64)
+    for i, s in enumerate(sents):
+        sc = s.scores
+        block = getattr(sc, "_block", None)
+        scores[i] = block[sc._row] if block is not None else list(sc.values())  # type: ignore[attr-defined]
+    pa = [s.propaganda_score for s in sents]
+    propaganda = None if pa[0] is None else np.array(pa, dtype=np.float64)
+    flagged = tuple((i, s.techniques, {t: list(v) for t, v in s.evidence.items()} if s.evidence else None)
+                    for i, s in enumerate(sents) if s.techniques)
+    return (offsets, scores, propaganda, flagged, analysis.warnings)
+
+
+def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysis:
+    """Rebuild the :class:`Analysis` that :func:`_pack` flattened, slicing ``text``."""
+    offsets, scores, propaganda, flagged, warnings_ = packed
+    if offsets is None:
+        return Analysis((), warnings_)
+    scores.flags.writeable = False
+    found = {i: (techs, ev) for i, techs, ev in flagged}
+    of_row = getattr(_Scores, "_of_row", None) or (lambda ids, block, i: dict(zip(ids, block[i].tolist())))
+    pa = propaganda.tolist() if propaganda is not None else None
+    out = []
+    for i, (a, b) in enumerate(offsets.tolist()):
+        techs, ev = found.get(i, ((), None))
+        out.append(Sentence(text[a:b], a, b, techs, of_row(ids, scores, i), ev or {},
+                            pa[i] if pa is not None else None))
+    return Analysis(tuple(out), warnings_)
+
+
+def _run_batch(digest: str, blob: np.ndarray | None, codec: ModelCodec, texts: Sequence[str], capture_errors: bool = False) -> tuple[tuple[str, ...], list[Any]]:
+    """Worker side: detect each text of a batch; ``(technique ids, packed results)``.
+
+    A text that fails comes back as its error message (``"Type: message"``) when
+    ``capture_errors``; otherwise the error propagates.
+    """
+    model = worker_model(digest, blob, codec)
+    out: list[Any] = []
+    for text in texts:
+        try:
+            out.append(_pack(model.detect(text)))
+        except Exception as exc:  # noqa: BLE001 -- reported per text by the caller
+            if not capture_errors:
+                raise
+            out.append(f"{type(exc).__name__}: {exc}")
+    return tuple(getattr(model, "techniques", ())), out
+
+
+# -- dispatch --------------------------------------------------------------------------
+def effective_jobs(n_jobs: int | None) -> int:
+    """Workers that ``n_jobs`` means under the active joblib backend (at least 1)."""
+    from joblib import effective_n_jobs
+
+    return max(1, int(effective_n_jobs(n_jobs)))
+
+
+def pool_is_warm(workers: int) -> bool:
+    """Whether a parallel call would find its workers running: True for a backend
+    other than joblib's loky (a Dask cluster, threads), else whether loky's reusable
+    executor is alive with at least ``workers`` processes."""
+    try:
+        from joblib.parallel import get_active_backend
+
+        backend, _ = get_active_backend()
+        if type(backend).__name__ != "LokyBackend":
+            return type(backend).__name__ != "MultiprocessingBackend"
+        from joblib.externals.loky import reusable_executor as rex
+
+        ex = rex._executor
+        if ex is None or getattr(ex, "_flags", None) is None or ex._flags.broken or ex._flags.shutdown:
+            return False
+        return len(ex._processes) >= workers
+    except Exception:  # noqa: BLE001 -- joblib internals moved: assume a cold start
+        return False
+
+
+def _start_call(n_jobs: int | None, tasks: Iterable[Any]) -> Any:
+    """One joblib call over ``tasks``, all submitted at once; a generator of results
+    in order. The one place that starts workers (tests patch it)."""
+    from joblib import Parallel
+
+    return Parallel(n_jobs=n_jobs, batch_size=1, pre_dispatch="all", return_as="generator")(tasks)
+
+
+def _close(results: Any) -> None:
+    # The reader may stop early (``| head``, an error): cancel the rest without
+    # joblib's warning that tasks were cancelled.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*still being processed", category=UserWarning)
+        results.close()
+
+
+def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size: int,
+             max_batches: int | None) -> Iterator[tuple[list[T], list[list[str]]]]:
+    """Cut ``items`` into windows: ``(items, batches of their texts)``.
+
+    A batch ends at ``batch_size`` texts or :data:`_BATCH_CHARS`; a window at
+    ``max_batches`` batches (None: never) or :data:`_WINDOW_CHARS`.
+    """
+    window: list[T] = []
+    batches: list[list[str]] = []
+    batch: list[str] = []
+    batch_chars = window_chars = 0
+    for item in items:
+        window.append(item)
+        text = text_of(item)
+        if text is not None:
+            batch.append(text)
+            batch_chars += len(text)
+            window_chars += len(text)
+            if len(batch) >= batch_size or batch_chars >= _BATCH_CHARS:
+                batches.append(batch)
+                batch, batch_chars = [], 0
+        full = max_batches is not None and (
+            len(batches) >= max_batches or window_chars >= _WINDOW_CHARS
+            or len(window) >= max_batches * batch_size * 4)  # also bound runs of errors
+        if full:
+            if batch:
+                batches.append(batch)
+            yield window, batches
+            window, batches, batch, batch_chars, window_chars = [], [], [], 0, 0
+    if batch:
+        batches.append(batch)
+    if window:
+        yield window, batches
+
+
+def _serial(model: Any, items: Iterable[T], text_of: Callable[[T], str | None],
+            capture_errors: bool) -> Iterator[tuple[T, Any]]:
+    for item in items:
+        text = text_of(item)
+        if text is None:
+            yield item, None
+            continue
+        try:
+            result = model.detect(text)
+        except Exception as exc:  # noqa: BLE001 -- reported per text when asked
+            if not capture_errors:
+                raise
+            yield item, f"{type(exc).__name__}: {exc}"
+            continue
+        yield item, result
+
+
+def _look_ahead(it: Iterator[T], text_of: Callable[[T], str | None], budget: int) -> tuple[list[T], bool]:
+    """Read items until their texts pass ``budget`` characters; ``(items, ended)``."""
+    head: list[T] = []
+    chars = 0
+    for item in it:
+        head.append(item)
+        text = text_of(item)
+        chars += len(text) if text is not None else 0
+        if chars > budget:
+            return head, False
+    return head, True
+
+
+def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
+         text_of: Callable[[T], str | None] = lambda item: item,  # type: ignore[assignment,return-value]
+         n_jobs: int | None = None, batch_size: int = 32, max_in_flight: int | None = -1,
+         capture_errors: bool = False) -> Iterator[tuple[T, Any]]:
+    """``model.detect`` over the text of each item, in order, on workers when it pays.
+
+    Parameters
+    ----------
+    model : object with ``.detect(str)``
+    items : iterable
+        Consumed lazily: at most one window ahead of what has been yielded.
+    codec : ModelCodec
+        How ``model`` travels to the workers.
+    text_of : callable, optional
+        ``item -> str``, or None for an item that passes through (result None).
+    n_jobs : int, optional
+        Workers, as in joblib (``None``: 1 unless a ``joblib.parallel_backend``
+        context says otherwise; ``-1``: every core).
+    batch_size : int, default=32
+        At most this many texts per task (a task also ends at ~40,000 characters).
+    max_in_flight : int or None, default=-1
+        Batches per window (one joblib call); -1 means 32 per worker; None
+        means one window for everything (inputs already in memory).
+    capture_errors : bool, default=False
+        When a text makes ``model.detect`` raise, yield ``"Type: message"``
+        instead of raising.
+
+    Yields
+    ------
+    (item, result)
+        ``result`` as ``model.detect`` gives it (rebuilt from the worker's compact
+        form), None for a pass-through item, or the error message.
+
+    Examples
+    --------
+    >>> from propdetect import Detector
+    >>> from propdetect._detector import CODEC
+    >>> det = Detector.load()
+    >>> [len(a.sentences) for _, a in imap(det, ["One. Two.", "Three."], CODEC, n_jobs=2)]
+    [2, 1]
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    workers = effective_jobs(n_jobs)
+    if workers == 1:
+        # In this process: nothing to ship, and results come one at a time.
+        yield from _serial(model, items, text_of, capture_errors)
+        return
+    it = iter(items)
+    warm = pool_is_warm(workers)
+    head, ended = _look_ahead(it, text_of, WARM_CHARS if warm else COLD_CHARS)
+    if ended:
+        # Less work than starting (or even calling) the workers costs.
+        yield from _serial(model, head, text_of, capture_errors)
+        return
+    if max_in_flight == -1:
+        max_in_flight = _BATCHES_PER_WORKER * workers
+    local: list[T] = []
+    if not warm and OVERLAP_CHARS > 0:
+        # Work here while the workers start: the first texts, whose results come
+        # first anyway; the workers begin after them.
+        local = _look_ahead(iter(head), text_of, OVERLAP_CHARS)[0]
+        head = head[len(local):]
+    dispatch = _dispatch(model, chain(head, it), codec, text_of, n_jobs, batch_size,
+                         max_in_flight, capture_errors)
+    try:
+        next(dispatch)  # submits the first window (and starts the pool if need be)
+        yield from _serial(model, local, text_of, capture_errors)
+        yield from dispatch
+    finally:
+        dispatch.close()
+
+
+_SUBMITTED = object()
+
+
+def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callable[[T], str | None],
+              n_jobs: int | None, batch_size: int, window_batches: int | None,
+              capture_errors: bool) -> Iterator[tuple[T, Any]]:
+    from joblib import delayed
+
+    digest, blob = model_payload(model, codec)
+    run = delayed(_run_batch)
+    windows = _windows(items, text_of, batch_size, window_batches)
+    calls: Any = None
+    started = False
+    try:
+        for window, batches in windows:
+            # One joblib call at a time (see the module's docstring).
+            calls = _start_call(n_jobs, (run(digest, blob, codec, b, capture_errors)
+                                         for b in batches)) if batches else iter(())
+            if not started:
+                # The first next() only submits (see imap's overlap); results follow.
+                started = True
+                yield _SUBMITTED  # type: ignore[misc]
+            results = ((ids, p) for ids, batch in calls for p in batch)
+            for item in window:
+                text = text_of(item)
+                if text is None:
+                    yield item, None
+                    continue
+                ids, p = next(results)
+                yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
+            for _ in calls:  # every result is in: let the call end before the next starts
+                pass
+            calls = None
+        if not started:
+            yield _SUBMITTED  # type: ignore[misc]
+    finally:
+        if calls is not None and hasattr(calls, "close"):
+            _close(calls)

@@ -1,0 +1,223 @@
+"""The worker pool (propdetect._pool): same results as one process, in order; the
+small-input policy; no barrier between windows; no import circle."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+import propdetect
+from propdetect import _pool
+from propdetect._detector import _CHUNK, CODEC
+from propdetect._report import iter_jsonl_record, jsonl_record
+from propdetect._stream import analyze_records
+
+PKG = Path(propdetect.__file__).parent
+
+# > _CHUNK sentences: the detector scores this one in several blocks.
+LONG = "\n".join(f"Corrupt thugs number {i} ruin us! The council met on day {i}." for i in range(_CHUNK))
+TEXTS = [
+    "These traitors and thugs are destroying our great nation! The council meets on Tuesday.",
+    "",
+    "Ok.",  # too short to tell: a warning
+    LONG,
+    "Emoji 🇺🇦 and zero\u200bwidth and RTL שלום. Corrupt criminals!\r\nCRLF line.",
+    "Patriots must stand up for our flag. " * 40,
+]
+
+
+def _dicts(analyses):
+    return [a.to_dict() for a in analyses]
+
+
+@pytest.fixture
+def force_workers(monkeypatch):
+    monkeypatch.setattr(_pool, "COLD_CHARS", 0)
+    monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
+
+
+def test_workers_give_what_detect_gives_in_order_long_documents_too(tiny_detector, force_workers):
+    texts = TEXTS * 2
+    expected = [tiny_detector.detect(t) for t in texts]
+    assert len(expected[3].sentences) > _CHUNK and expected[2].warnings
+    got = tiny_detector.detect_many(texts, n_jobs=2, batch_size=2)
+    assert got == expected and _dicts(got) == _dicts(expected)
+    lazy = list(tiny_detector.iter_detect(iter(texts), n_jobs=2, batch_size=1))
+    assert lazy == expected
+    # offsets index the caller's text
+    assert all(t[s.start:s.end] == s.text for t, a in zip(texts, got) for s in a.sentences)
+
+
+def test_bundled_model_through_workers_matches_detect(force_workers):
+    det = propdetect.Detector.load()
+    texts = TEXTS[:3] + TEXTS[4:]
+    assert _dicts(det.detect_many(texts, n_jobs=2, batch_size=2)) == _dicts(det.detect(t) for t in texts)
+
+
+def test_errors_are_captured_per_text_in_order(tiny_detector, force_workers):
+    # The workers are other processes: a patched method would not reach them, so
+    # the failing text goes through a model object that fails by itself.
+    model = _Failing(tiny_detector)
+    items = ["fine.", "bad", None, "also fine."]
+    out = list(_pool.imap(model, items, _FAILING_CODEC, text_of=lambda x: x, n_jobs=2, batch_size=1,
+                          capture_errors=True))
+    assert [i for i, _ in out] == items
+    assert out[1][1] == "ValueError: kaput" and out[2][1] is None
+    assert out[0][1] == tiny_detector.detect("fine.") and out[3][1] == tiny_detector.detect("also fine.")
+    with pytest.raises(ValueError, match="kaput"):
+        list(_pool.imap(model, items, _FAILING_CODEC, text_of=lambda x: x, n_jobs=2, batch_size=1))
+
+
+class _Failing:
+    """A model that fails on the text "bad" (picklable, rebuilt by _decode_failing)."""
+
+    def __init__(self, det):
+        self.det = det
+        self.techniques = det.techniques
+
+    def detect(self, text):
+        if text == "bad":
+            raise ValueError("kaput")
+        return self.det.detect(text)
+
+
+def _encode_failing(model):
+    return CODEC.encode(model.det)
+
+
+def _decode_failing(blob):
+    return _Failing(CODEC.decode(blob))
+
+
+_FAILING_CODEC = _pool.ModelCodec(_encode_failing, _decode_failing)
+
+
+def test_small_input_with_two_jobs_starts_no_pool(tiny_detector, monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started for a small input")
+
+    monkeypatch.setattr(_pool, "_start_call", no_pool)
+    texts = TEXTS[:3]
+    assert sum(map(len, texts)) < _pool.WARM_CHARS
+    for warm in (False, True):
+        monkeypatch.setattr(_pool, "pool_is_warm", lambda workers, warm=warm: warm)
+        assert tiny_detector.detect_many(texts, n_jobs=2) == [tiny_detector.detect(t) for t in texts]
+        assert list(tiny_detector.iter_detect(iter(texts), n_jobs=2)) == [tiny_detector.detect(t) for t in texts]
+
+
+def test_input_over_the_budget_goes_to_the_workers(tiny_detector, monkeypatch):
+    calls = []
+    real = _pool._start_call
+
+    def counting(n_jobs, tasks):
+        calls.append(n_jobs)
+        return real(n_jobs, tasks)
+
+    monkeypatch.setattr(_pool, "_start_call", counting)
+    monkeypatch.setattr(_pool, "pool_is_warm", lambda workers: False)
+    monkeypatch.setattr(_pool, "COLD_CHARS", 100)
+    texts = [TEXTS[0]] * 3  # 3 x 86 characters: over a budget of 100
+    assert tiny_detector.detect_many(texts, n_jobs=2) == [tiny_detector.detect(t) for t in texts]
+    assert calls == [2]
+
+
+def test_one_joblib_call_at_a_time_and_a_bounded_read_ahead(tiny_detector, force_workers, monkeypatch):
+    """Windows follow each other: a call ends before the next starts (overlapping
+    joblib calls share the backend's state), and the input is read at most a
+    window ahead of the results."""
+    active: list[int] = []
+    calls: list[int] = []
+    real = _pool._start_call
+
+    def tracking(n_jobs, tasks):
+        assert not active, "a joblib call started while another was in flight"
+        gen = real(n_jobs, tasks)
+        active.append(1)
+        calls.append(1)
+
+        def wrapped():
+            try:
+                yield from gen
+            finally:
+                active.clear()
+        return wrapped()
+
+    monkeypatch.setattr(_pool, "_start_call", tracking)
+    taken = []
+
+    def texts():
+        for i in itertools.count():
+            taken.append(i)
+            yield f"Sentence {i} about corrupt thugs."
+
+    stream = tiny_detector.iter_detect(texts(), n_jobs=2, batch_size=2)
+    first = list(itertools.islice(stream, 300))
+    assert len(calls) >= 2  # several windows went by
+    assert len(taken) <= 300 + 32 * 2 * 2  # at most one window (32 batches per worker) ahead
+    assert first == [tiny_detector.detect(f"Sentence {i} about corrupt thugs.") for i in range(300)]
+    stream.close()
+
+
+def test_pool_imports_neither_detector_nor_stream():
+    """_pool sits below both: it may import _results, nothing above it."""
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((PKG / f"{module}.py").read_text(encoding="utf-8"))
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names.add(node.module or "")
+        return names
+
+    assert imported("_pool") <= {"_results"}
+    assert "_stream" not in imported("_detector")
+
+
+def test_json_record_in_pieces_is_the_record(tiny_detector, monkeypatch):
+    from propdetect import _report
+
+    monkeypatch.setattr(_report, "_SENTENCES_PER_PIECE", 3)
+    a = tiny_detector.detect("\n".join(f"Corrupt thugs {i}! Calm day." for i in range(10)) + "\nOk.")
+    extra = {"id": 7, "input_sentences": ["\0propdetect:sentences\0"], "note": "\udc80 lone"}
+    model = {"model": "tiny", "model_version": None, "model_digest": "sha256:0"}
+    pieces = list(iter_jsonl_record("doc.txt", a, extra, model))
+    assert len(pieces) > 3
+    rec = {**extra, "source": "doc.txt",
+           "sentences": [{**s.to_dict(), "scores": {k: round(v, 6) for k, v in s.scores.items()}}
+                         for s in a.sentences],
+           "warnings": list(a.warnings), **model}
+    assert "".join(pieces) == jsonl_record("doc.txt", a, extra, model) == json.dumps(rec, ensure_ascii=False)
+    empty = propdetect.Analysis()
+    assert jsonl_record("e", empty) == json.dumps({"source": "e", "sentences": [], "warnings": []})
+
+
+def test_analyze_records_with_workers_keeps_pass_through_items(tiny_detector, force_workers):
+    items = ["Corrupt thugs!", None, LONG, None, ""]
+    out = list(analyze_records(tiny_detector, items, text_of=lambda x: x, n_jobs=2, batch_size=1,
+                               max_in_flight=2))
+    assert [i for i, _ in out] == items
+    assert [r for _, r in out] == [None if t is None else tiny_detector.detect(t) for t in items]
+
+
+def test_a_pool_started_by_the_call_overlaps_with_work_here(tiny_detector, monkeypatch):
+    """Cold pool: the first texts are detected here while the workers start; the
+    workers get only the rest; the results are the same, in order."""
+    sent: list[str] = []
+    real = _pool._start_call
+
+    def recording(n_jobs, tasks):
+        tasks = list(tasks)
+        sent.extend(t for task in tasks for t in task[1][3])  # delayed: (func, args, kwargs)
+        return real(n_jobs, tasks)
+
+    monkeypatch.setattr(_pool, "_start_call", recording)
+    monkeypatch.setattr(_pool, "pool_is_warm", lambda workers: False)
+    monkeypatch.setattr(_pool, "COLD_CHARS", 300)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 150)
+    texts = [f"Corrupt thugs number {i} ruin us! Calm day {i}." for i in range(20)]  # ~45 characters each
+    assert tiny_detector.detect_many(texts, n_jobs=2, batch_size=3) == [tiny_detector.detect(t) for t in texts]
+    assert sent == texts[4:]  # 4 x 45 > 150: the first 4 stayed here
