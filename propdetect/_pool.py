@@ -46,7 +46,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._results import Analysis, Sentence, _Scores
+from ._results import _NO_EVIDENCE, Analysis, _Evidence, _Scores, _sentence
 
 __all__ = ["ModelCodec", "imap", "model_payload", "worker_model", "pool_is_warm"]
 
@@ -191,13 +191,22 @@ def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysi
         return Analysis((), warnings_)
     scores.flags.writeable = False
     found = {i: (techs, ev) for i, techs, ev in flagged}
-    of_row = getattr(_Scores, "_of_row", None) or (lambda ids, block, i: dict(zip(ids, block[i].tolist())))
-    pa = propaganda.tolist() if propaganda is not None else None
+    pa = propaganda.tolist() if propaganda is not None else [None] * len(offsets)
+    # The values are frozen here (a view of the score block, a compact evidence
+    # map), so the Sentences are built without Sentence()'s checks, as detect builds
+    # them: this process unpacks every result while the workers compute, and on two
+    # cores its time is taken from theirs.
+    of_row = _Scores._of_row
+    no_techs: tuple[str, ...] = ()
     out = []
     for i, (a, b) in enumerate(offsets.tolist()):
-        techs, ev = found.get(i, ((), None))
-        out.append(Sentence(text[a:b], a, b, techs, of_row(ids, scores, i), ev or {},
-                            pa[i] if pa is not None else None))
+        hit = found.get(i)
+        if hit is None:
+            out.append(_sentence(text[a:b], a, b, no_techs, of_row(ids, scores, i), _NO_EVIDENCE, pa[i]))
+        else:
+            techs, ev = hit
+            out.append(_sentence(text[a:b], a, b, tuple(techs), of_row(ids, scores, i),
+                                 _Evidence(ev) if ev else _NO_EVIDENCE, pa[i]))
     return Analysis(tuple(out), warnings_)
 
 
