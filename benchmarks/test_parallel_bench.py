@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_stream_bench import _CALM, _LOUD, _tree_rss, _write_docs
+from .test_stream_bench import _CALM, _LOUD, _peak_rss, _write_docs
 
 ROUNDS = 5
 ANALYZE_DOCS = int(os.environ.get("PROPDETECT_BENCH_ANALYZE_DOCS", "4000"))
@@ -157,7 +157,7 @@ def _write_big_line(path: Path, mb: float, seed: int = 0) -> int:
 @pytest.mark.benchmark(group="memory")
 def test_rss_12mb_line(benchmark, tmp_path, record) -> None:
     """Peak RSS of ``analyze --format jsonl`` over one 12 MB single-line document."""
-    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("psutil")  # _peak_rss samples with it
     src = tmp_path / "big.jsonl"
     size = _write_big_line(src, BIG_LINE_MB)
     out = tmp_path / "out.jsonl"
@@ -166,16 +166,8 @@ def test_rss_12mb_line(benchmark, tmp_path, record) -> None:
     def run() -> None:
         cmd = [sys.executable, "-m", "propdetect.cli", "analyze", "--format", "jsonl", "--no-progress",
                "-o", str(out), str(src)]
-        peak_main = peak_tree = 0
         with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as child:
-            ps = psutil.Process(child.pid)
-            while child.poll() is None:
-                try:
-                    peak_main = max(peak_main, ps.memory_info().rss)
-                    peak_tree = max(peak_tree, _tree_rss(ps))
-                except psutil.Error:
-                    pass
-                time.sleep(0.05)
+            peak_main, peak_tree = _peak_rss(child)
         assert child.returncode == 0
         runs.append({"peak_rss_main_mb": peak_main / 1e6, "peak_rss_tree_mb": peak_tree / 1e6})
 

@@ -64,22 +64,29 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+def _peak_rss(child: subprocess.Popen) -> tuple[int, int]:
+    """Sample a running child every 50 ms until it ends: its peak RSS, and the peak of
+    it and its children together (bytes)."""
+    ps = psutil.Process(child.pid)
+    peak_main = peak_tree = 0
+    while child.poll() is None:
+        try:
+            peak_main = max(peak_main, ps.memory_info().rss)
+            peak_tree = max(peak_tree, _tree_rss(ps))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    return peak_main, peak_tree
+
+
 def _stream(src: Path, out: Path) -> dict:
     cmd = [sys.executable, "-m", "propdetect.cli", "analyze", "--format", "jsonl", "--jobs", str(JOBS),
            "-o", str(out), str(src)]
     err_path = out.with_suffix(".stderr")
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    peak_tree = peak_main = 0
     with open(err_path, "wb") as err, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err) as child:
-        ps = psutil.Process(child.pid)
-        while child.poll() is None:
-            try:
-                peak_main = max(peak_main, ps.memory_info().rss)
-                peak_tree = max(peak_tree, _tree_rss(ps))
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
+        peak_main, peak_tree = _peak_rss(child)
     elapsed = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
