@@ -35,7 +35,10 @@ Policy (see :func:`imap`), so that asking for workers never costs time:
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import os
+import tempfile
 import threading
 import warnings
 import weakref
@@ -116,9 +119,10 @@ def cached_digests() -> list[str]:
 def model_payload(model: Any, codec: ModelCodec) -> tuple[str, np.ndarray]:
     """``(digest, blob)``: the model as one uint8 array and its SHA-256.
 
-    Built once per model object; the same array object is passed with every batch,
-    so that joblib memory-maps it once per call for local workers (and its Dask
-    backend scatters it once), and the workers find their decoded copy by digest.
+    Built once per model object. Local worker processes get it as a file written
+    once (:func:`_payload_file`), Dask workers as this same array object with every
+    batch (joblib's Dask backend scatters it once per call); the workers find their
+    decoded copy by digest.
     """
     with _models_lock:
         cached = _payloads.get(model)
@@ -137,13 +141,56 @@ def _remember(key: tuple[str, str], model: Any) -> None:
         del _models[next(iter(_models))]
 
 
-def worker_model(digest: str, blob: np.ndarray | None, codec: ModelCodec) -> Any:
-    """The model of ``digest``: from this process's cache, else decoded from ``blob``.
+# Local worker processes get the model as the path of a file holding the blob,
+# written once per model by the dispatching process: a path pickles in a few bytes,
+# while an 11 MB array argument cost every joblib call ~0.12 s of wall time before
+# its first task ran (hashing and memory-mapping it; measured with no-op tasks on
+# the 2-core development machine), twice per 600 articles. Dask workers, which may
+# be on other machines, still get the array (scattered once per call).
+_files_lock = threading.Lock()
+_files: dict[str, str] = {}
+
+
+def _payload_file(digest: str, blob: np.ndarray) -> str:
+    """The path of a temporary file holding ``blob``; written once per digest and
+    removed when this process exits."""
+    with _files_lock:
+        path = _files.get(digest)
+        if path is None or not os.path.exists(path):
+            fd, path = tempfile.mkstemp(prefix="propdetect-model-", suffix=".bin")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(memoryview(blob))
+            _files[digest] = path
+            atexit.register(_remove_quietly, path)
+        return path
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _ships_by_file() -> bool:
+    """Whether the active joblib backend runs its workers as local processes."""
+    try:
+        from joblib.parallel import get_active_backend
+
+        backend, _ = get_active_backend()
+        return type(backend).__name__ in ("LokyBackend", "MultiprocessingBackend")
+    except Exception:  # noqa: BLE001 -- joblib internals moved: ship the array
+        return False
+
+
+def worker_model(digest: str, blob: np.ndarray | str | None, codec: ModelCodec) -> Any:
+    """The model of ``digest``: from this process's cache, else decoded from ``blob``
+    (the array, or the path of a file written by :func:`_payload_file`).
 
     Raises
     ------
     RuntimeError
-        Not cached, and no ``blob`` to decode.
+        Not cached, and no ``blob`` to decode, or a file whose bytes are not ``digest``'s.
     """
     key = _key(digest, codec)
     with _models_lock:
@@ -152,6 +199,11 @@ def worker_model(digest: str, blob: np.ndarray | None, codec: ModelCodec) -> Any
             return model
     if blob is None:
         raise RuntimeError(f"model {digest} is not cached in this worker and was not sent")
+    if isinstance(blob, str):
+        path = blob
+        blob = np.fromfile(path, dtype=np.uint8)
+        if "sha256:" + hashlib.sha256(blob).hexdigest() != digest:
+            raise RuntimeError(f"model file {path} does not hold model {digest}")
     model = codec.decode(blob)
     with _models_lock:
         _remember(key, model)
@@ -210,7 +262,7 @@ def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysi
     return Analysis(tuple(out), warnings_)
 
 
-def _run_batch(digest: str, blob: np.ndarray | None, codec: ModelCodec, texts: Sequence[str], capture_errors: bool = False) -> tuple[tuple[str, ...], list[Any]]:
+def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, texts: Sequence[str], capture_errors: bool = False) -> tuple[tuple[str, ...], list[Any]]:
     """Worker side: detect each text of a batch; ``(technique ids, packed results)``.
 
     A text that fails comes back as its error message (``"Type: message"``) when
@@ -419,6 +471,7 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
     from joblib import delayed
 
     digest, blob = model_payload(model, codec)
+    ship: np.ndarray | str = _payload_file(digest, blob) if _ships_by_file() else blob
     run = delayed(_run_batch)
     windows = _windows(items, text_of, batch_size, window_batches)
     calls: Any = None
@@ -426,7 +479,7 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
     try:
         for window, batches in windows:
             # One joblib call at a time (see the module's docstring).
-            calls = _start_call(n_jobs, (run(digest, blob, codec, b, capture_errors)
+            calls = _start_call(n_jobs, (run(digest, ship, codec, b, capture_errors)
                                          for b in batches)) if batches else iter(())
             if not started:
                 # The first next() only submits (see imap's overlap); results follow.

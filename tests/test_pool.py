@@ -221,3 +221,27 @@ def test_a_pool_started_by_the_call_overlaps_with_work_here(tiny_detector, monke
     texts = [f"Corrupt thugs number {i} ruin us! Calm day {i}." for i in range(20)]  # ~45 characters each
     assert tiny_detector.detect_many(texts, n_jobs=2, batch_size=3) == [tiny_detector.detect(t) for t in texts]
     assert sent == texts[4:]  # 4 x 45 > 150: the first 4 stayed here
+
+
+def test_local_workers_get_the_model_as_a_file_and_check_its_bytes(tiny_detector, monkeypatch, tmp_path):
+    from joblib import parallel_backend
+
+    assert _pool._ships_by_file()  # joblib's default backend: local processes
+    with parallel_backend("threading"):
+        assert not _pool._ships_by_file()  # threads (and Dask) get the array itself
+    digest, blob = _pool.model_payload(tiny_detector, CODEC)
+    path = _pool._payload_file(digest, blob)
+    assert _pool._payload_file(digest, blob) == path  # written once per model
+    assert Path(path).read_bytes() == blob.tobytes()
+    # a worker that has not seen the model decodes it from the file
+    monkeypatch.setattr(_pool, "_models", {})
+    det = _pool.worker_model(digest, path, CODEC)
+    text = "They are traitors and liars. The bridge opens on Monday."
+    assert det.detect(text) == tiny_detector.detect(text)
+    # a file that does not hold the model's bytes is refused, not decoded
+    monkeypatch.setattr(_pool, "_models", {})
+    other = tmp_path / "other.bin"
+    raw = blob.tobytes()
+    other.write_bytes(raw[:-1] + bytes([raw[-1] ^ 0xFF]))  # one byte changed
+    with pytest.raises(RuntimeError, match="does not hold model"):
+        _pool.worker_model(digest, str(other), CODEC)
