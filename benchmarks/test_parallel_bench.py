@@ -31,16 +31,13 @@ from pathlib import Path
 
 import pytest
 
+from .test_detect_bench import _median
 from .test_stream_bench import _CALM, _LOUD, _peak_rss, _write_docs
 
 ROUNDS = 5
 ANALYZE_DOCS = int(os.environ.get("PROPDETECT_BENCH_ANALYZE_DOCS", "4000"))
 ANALYZE_ROUNDS = 3
 BIG_LINE_MB = 12
-
-
-def _median(xs: list[float]) -> float:
-    return sorted(xs)[len(xs) // 2]
 
 
 def _side_by_side(benchmark, one, two, rounds: int = ROUNDS, before_two=None) -> dict:  # noqa: ANN001

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._features import STOPWORDS
+from ._tokens import STOPWORDS
 from ._vectors import WordVectors
 
 __all__ = ["CueTable", "fit_cue_table"]
@@ -91,7 +91,7 @@ def fit_cue_table(docs: Sequence[object], techniques: Sequence[str], vectors: Wo
 
     ``docs`` are :class:`~propdetect._corpus.LabelledDocument` objects.
     """
-    from ._features import token_spans
+    from ._tokens import token_spans
 
     n_words = len(vectors) + 1
     K = len(techniques)

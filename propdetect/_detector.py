@@ -18,7 +18,8 @@ import numpy as np
 
 from ._cues import CueTable
 from ._evidence import TokenModel, linear_evidence
-from ._features import DocStats, Featurizer, doc_stats, tokenize
+from ._features import DocStats, Featurizer, doc_stats
+from ._tokens import tokenize
 from ._heads import Heads
 from ._language import language_warnings
 from ._persist import read_model, write_model

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._features import STOPWORDS, token_spans
+from ._tokens import STOPWORDS, token_spans
 from ._tokens import EVIDENCE, FLAGS, STOP, VECTOR, SpanBlock, _is_content
 from ._vectors import WordVectors
 

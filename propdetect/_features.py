@@ -35,37 +35,27 @@ from typing import Any
 
 import numpy as np
 
-from ._tokens import (  # noqa: F401 - tokenisation lives in _tokens; these names stay importable here
-    _DIGITS,
-    _QUOTES,
-    _STOP,
-    _TOKEN,
+from ._tokens import (  # tokenisation lives in _tokens
     ALNUM,
     CHAR_AT,
     CHAR_N,
     CONTENT,
     FLAGS,
-    STOPWORDS,
     VECTOR,
     Encoded,
     TokenTable,
     _content_words,
-    _norm_token,
-    token_spans,
     tokenize,
 )
 from ._vectors import WordVectors
 
 __all__ = [
     "DENSE_FEATURES",
-    "STOPWORDS",
     "DocStats",
     "Featurizer",
     "SparseRows",
     "doc_stats",
     "ngrams",
-    "token_spans",
-    "tokenize",
 ]
 
 _CAPWORD = re.compile(r"\b[A-Z][a-z]")

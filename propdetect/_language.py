@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ._features import STOPWORDS
+from ._tokens import STOPWORDS
 
 __all__ = ["MIN_WORDS", "language_warnings", "english_shares", "looks_english"]
 

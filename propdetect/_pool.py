@@ -19,7 +19,8 @@ Policy (see :func:`imap`), so that asking for workers never costs time:
 - **The pool outlives the call.** joblib's default backend (loky) keeps its
   worker processes alive between calls, and each worker keeps the decoded model,
   keyed by a digest of its bytes: a second call pays neither the start nor the
-  decode.
+  decode. Local workers are sent the path of a file holding the model, written
+  once per model (:func:`_payload_file`); Dask workers, the array itself.
 - **Large windows, one at a time.** The input is cut into windows of batches
   (32 per worker), each one joblib call with all its batches submitted at once,
   so that the workers take batches as they free up and wait for each other only
@@ -172,15 +173,20 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
-def _ships_by_file() -> bool:
-    """Whether the active joblib backend runs its workers as local processes."""
+def _backend_name() -> str:
+    """The class name of the active joblib backend (``"LokyBackend"`` by default);
+    ``""`` if joblib's internals moved."""
     try:
         from joblib.parallel import get_active_backend
 
-        backend, _ = get_active_backend()
-        return type(backend).__name__ in ("LokyBackend", "MultiprocessingBackend")
-    except Exception:  # noqa: BLE001 -- joblib internals moved: ship the array
-        return False
+        return type(get_active_backend()[0]).__name__
+    except Exception:  # noqa: BLE001 -- joblib internals moved
+        return ""
+
+
+def _ships_by_file() -> bool:
+    """Whether the active joblib backend runs its workers as local processes."""
+    return _backend_name() in ("LokyBackend", "MultiprocessingBackend")
 
 
 def worker_model(digest: str, blob: np.ndarray | str | None, codec: ModelCodec) -> Any:
@@ -269,15 +275,20 @@ def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, te
     ``capture_errors``; otherwise the error propagates.
     """
     model = worker_model(digest, blob, codec)
-    out: list[Any] = []
-    for text in texts:
-        try:
-            out.append(_pack(model.detect(text)))
-        except Exception as exc:  # noqa: BLE001 -- reported per text by the caller
-            if not capture_errors:
-                raise
-            out.append(f"{type(exc).__name__}: {exc}")
+    out = [r if isinstance(r, str) else _pack(r)
+           for r in (_detect_one(model, text, capture_errors) for text in texts)]
     return tuple(getattr(model, "techniques", ())), out
+
+
+def _detect_one(model: Any, text: str, capture_errors: bool) -> Any:
+    """``model.detect(text)``; when ``capture_errors``, a failure as its message
+    (``"Type: message"``) instead of an exception."""
+    try:
+        return model.detect(text)
+    except Exception as exc:  # noqa: BLE001 -- reported per text by the caller
+        if not capture_errors:
+            raise
+        return f"{type(exc).__name__}: {exc}"
 
 
 # -- dispatch --------------------------------------------------------------------------
@@ -292,12 +303,10 @@ def pool_is_warm(workers: int) -> bool:
     """Whether a parallel call would find its workers running: True for a backend
     other than joblib's loky (a Dask cluster, threads), else whether loky's reusable
     executor is alive with at least ``workers`` processes."""
+    name = _backend_name()
+    if name != "LokyBackend":
+        return name not in ("MultiprocessingBackend", "")  # unknown: assume a cold start
     try:
-        from joblib.parallel import get_active_backend
-
-        backend, _ = get_active_backend()
-        if type(backend).__name__ != "LokyBackend":
-            return type(backend).__name__ != "MultiprocessingBackend"
         from joblib.externals.loky import reusable_executor as rex
 
         ex = rex._executor
@@ -363,17 +372,7 @@ def _serial(model: Any, items: Iterable[T], text_of: Callable[[T], str | None],
             capture_errors: bool) -> Iterator[tuple[T, Any]]:
     for item in items:
         text = text_of(item)
-        if text is None:
-            yield item, None
-            continue
-        try:
-            result = model.detect(text)
-        except Exception as exc:  # noqa: BLE001 -- reported per text when asked
-            if not capture_errors:
-                raise
-            yield item, f"{type(exc).__name__}: {exc}"
-            continue
-        yield item, result
+        yield item, (None if text is None else _detect_one(model, text, capture_errors))
 
 
 def _look_ahead(it: Iterator[T], text_of: Callable[[T], str | None], budget: int) -> tuple[list[T], bool]:

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ._heads import sigmoid
+
 __all__ = ["Design", "LogisticFit", "class_weights", "fit_logistic"]
 
 
@@ -98,14 +100,6 @@ def class_weights(y: np.ndarray, class_weight: str | None = "balanced") -> np.nd
 _FORCING = 0.5
 
 
-def _log1pexp(z: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, z)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
 def fit_logistic(design: Design, y: np.ndarray, C: float, *,
                  sample_weight: np.ndarray | None = None, tol: float = 1e-4,
                  max_iter: int = 100, init: LogisticFit | None = None) -> LogisticFit:
@@ -169,13 +163,13 @@ def fit_logistic(design: Design, y: np.ndarray, C: float, *,
         return Xs @ vs + Xd @ vd + vb
 
     def objective(z: np.ndarray, vs: np.ndarray, vd: np.ndarray) -> float:
-        return float(sw @ (_log1pexp(z) - y * z)) + 0.5 * lam * (float(vs @ vs) + float(vd @ vd))
+        return float(sw @ (np.logaddexp(0.0, z) - y * z)) + 0.5 * lam * (float(vs @ vs) + float(vd @ vd))
 
     z = margins(ws, wd, b)
     f = objective(z, ws, wd)
     n_iter = 0
     while n_iter < max_iter:
-        p = _sigmoid(z)
+        p = sigmoid(z)
         r = sw * (p - y)
         gs = XsT @ r + lam * ws
         gd = Xd.T @ r + lam * wd

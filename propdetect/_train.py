@@ -76,8 +76,7 @@ def _label_matrix(docs: Sequence[LabelledDocument], techniques: Sequence[str]) -
 # the exact optimum's (PTC-2020 train, one fold, flag-waving), enough to change
 # which C cross-validation picks; at 1e-4 >= 0.99995 for every head tried, at
 # about the same cost with the preconditioned solver (0.7-0.9 s a fit).
-_CV_TOL = 1e-4
-_FINAL_TOL = 1e-4
+_TOL = 1e-4
 
 
 def _split_design(X: Any, n_sparse: int) -> Any:
@@ -139,7 +138,7 @@ def _fit_technique(design: Any, variants: Sequence[np.ndarray], y: np.ndarray,
                 if y[tr].min() == y[tr].max():  # a fold with no positive (or no negative)
                     z[te] = -10.0 if y[tr].max() == 0 else 10.0
                     continue
-                fit = fit_logistic(d_tr.dense_columns(cols), y[tr], C, sample_weight=sw, tol=_CV_TOL)
+                fit = fit_logistic(d_tr.dense_columns(cols), y[tr], C, sample_weight=sw, tol=_TOL)
                 z[te] = fit.decision_function(d_te.dense_columns(cols))
             f1 = best_threshold(z, y)[1]
             if f1 > best[0]:
@@ -148,7 +147,7 @@ def _fit_technique(design: Any, variants: Sequence[np.ndarray], y: np.ndarray,
     a, b = _platt(z, y)
     p = _sigmoid(a * z + b)
     thr, f1_cal = best_threshold(p, y)
-    fit = fit_logistic(design.dense_columns(variants[v]), y, C, tol=_FINAL_TOL,
+    fit = fit_logistic(design.dense_columns(variants[v]), y, C, tol=_TOL,
                        sample_weight=class_weights(y, config.class_weight))
     return {"coef_sparse": fit.coef_sparse, "coef_dense": fit.coef_dense,
             "intercept": float(fit.intercept), "a": a, "b": b,
@@ -174,7 +173,7 @@ def _add_cues(X: Any, docs: Sequence[LabelledDocument], folds: np.ndarray,
     from scipy.sparse import csr_matrix, hstack
 
     from ._cues import fit_cue_table
-    from ._features import tokenize
+    from ._tokens import tokenize
 
     tokens = [tokenize(s) for d in docs for s in d.sentences]
     doc_of = np.repeat(np.arange(len(docs)), [len(d.spans) for d in docs])
@@ -246,7 +245,7 @@ def _fit_token_head(design: Any, y: np.ndarray, config: TrainingConfig) -> tuple
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):  # as in _fit_head
-        fit = fit_logistic(design, y, config.token_C, tol=_FINAL_TOL,
+        fit = fit_logistic(design, y, config.token_C, tol=_TOL,
                            sample_weight=class_weights(y, config.class_weight))
     return np.concatenate([fit.coef_sparse, fit.coef_dense]), float(fit.intercept)
 

@@ -154,7 +154,7 @@ def test_non_text_is_a_type_error(bad):
 
 
 def test_evidence_is_never_function_words_alone(seed_text):
-    from propdetect._features import STOPWORDS, tokenize
+    from propdetect._tokens import STOPWORDS, tokenize
 
     spans = 0
     for s in propdetect.detect(seed_text).flagged:

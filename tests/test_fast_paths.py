@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from propdetect import Detector
-from propdetect._features import Featurizer, dense_features, doc_stats, ngrams, tokenize
+from propdetect._features import Featurizer, dense_features, doc_stats, ngrams
+from propdetect._tokens import tokenize
 from propdetect._vectors import bundled_vectors
 
 from .test_properties import texts as PROPERTY_TEXTS

@@ -18,7 +18,8 @@ import pytest
 import propdetect
 from propdetect import Analysis, Detector, Sentence
 from propdetect import _detector
-from propdetect._features import doc_stats, tokenize
+from propdetect._features import doc_stats
+from propdetect._tokens import tokenize
 from propdetect._sentences import MAX_SENTENCE_CHARS, split_sentences
 
 LINE_BREAKS = "\r\n\u2028\u2029"
