@@ -373,7 +373,7 @@ class Detector:
         return out
 
     def detect_many(self, texts: Iterable[str], n_jobs: int | None = None,
-                    batch_size: int = 32) -> list[Analysis]:
+                    batch_size: int | None = None) -> list[Analysis]:
         """Run :meth:`detect` over many texts, in order, on several cores or a cluster.
 
         The texts are cut into batches that joblib runs in worker processes (or on
@@ -397,9 +397,11 @@ class Detector:
             Parallel workers, as in scikit-learn: ``None`` means 1 unless a
             ``joblib.parallel_backend`` context says otherwise; ``-1`` uses every
             core (or every Dask worker thread).
-        batch_size : int, default=32
-            At most this many texts per task sent to a worker (a task also ends
-            at about 40,000 characters, so that the workers finish together).
+        batch_size : int, optional
+            At most this many texts per task sent to a worker. By default tasks
+            are cut by length only: about 40,000 characters on local workers,
+            160,000 on Dask (where a task costs more), so that the workers
+            finish together whatever the texts' lengths.
 
         Returns
         -------
@@ -432,7 +434,7 @@ class Detector:
                                    max_in_flight=None)]
 
     def iter_detect(self, texts: Iterable[str], n_jobs: int | None = None,
-                    batch_size: int = 32) -> Iterable[Analysis]:
+                    batch_size: int | None = None) -> Iterable[Analysis]:
         """The lazy :meth:`detect_many`, for inputs that do not fit in memory.
 
         ``texts`` is read at most a window ahead of the results (32 batches per
@@ -448,8 +450,9 @@ class Detector:
             Consumed lazily; a single ``str`` is refused (use :meth:`detect`).
         n_jobs : int, optional
             Parallel workers, as for :meth:`detect_many`.
-        batch_size : int, default=32
-            At most this many texts per task sent to a worker.
+        batch_size : int, optional
+            At most this many texts per task sent to a worker (default: tasks
+            cut by length, as for :meth:`detect_many`).
 
         Yields
         ------

@@ -39,6 +39,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -56,10 +57,22 @@ __all__ = ["ModelCodec", "imap", "model_payload", "worker_model", "pool_is_warm"
 
 T = TypeVar("T")
 
-# A batch is closed at ``batch_size`` texts or at _BATCH_CHARS characters, so that
-# the workers finish together: a batch is at most ~0.1 s of one core (measured at
-# 350,000-690,000 characters per second on PTC articles, by machine load).
+# A batch is closed at _BATCH_CHARS characters (or ``batch_size`` texts, if given),
+# so that the workers finish together: a batch is at most ~0.1 s of one core
+# (measured at 350,000-690,000 characters per second on PTC articles, by machine
+# load). On other backends (Dask) a task costs more (the scheduler, the client
+# and the task's messages: ~0.4 s of the dispatching process's CPU for 65 tasks over
+# 600 articles on a LocalCluster), so batches are up to 8x as long, but at least 4
+# per worker when the input's length is known: on 2 workers, 600 PTC dev articles
+# (2.8 million characters) went from 1.13-1.33x one process with 40,000-character
+# batches to 1.45x with 160,000 and 1.54x with 320,000 (medians of 8-10 alternated
+# rounds, the 2-core development machine).
 _BATCH_CHARS = 40_000
+_REMOTE_BATCH_CHARS = 320_000
+_REMOTE_TASKS_PER_WORKER = 4
+# Without a ``batch_size``, runs of pass-through items (errors) still end a window
+# at this many items per batch of the window.
+_ITEMS_PER_BATCH = 128
 # Batches per worker in a window (the batches submitted in one joblib call); a
 # window also closes at _WINDOW_CHARS characters, since with 50 MB documents a
 # count alone would not bound memory. A worker waits for the others only at a
@@ -189,6 +202,42 @@ def _ships_by_file() -> bool:
     return _backend_name() in ("LokyBackend", "MultiprocessingBackend")
 
 
+# Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then gives
+# back to the system every 64 KB freed at the top of the heap, and (any such
+# setting turns off glibc's adaptive thresholds) maps every block of 128 KB or more
+# anew. Detection frees and reallocates ~2 MB of arrays per article, so each
+# article faulted its memory in again: 7x the page faults and 25 % more time than in
+# a plain process (300 PTC dev articles, on the 2-core development machine). A
+# worker that decodes a model under such a setting keeps up to 16 MB of free heap
+# (still little beside the model) and takes blocks under 4 MB from the heap.
+_TRIM_KEEP = 16 << 20
+_MMAP_FROM = 4 << 20
+_malloc_tuned = False
+
+
+def _roomier_malloc() -> bool:
+    """Raise glibc's trim and mmap thresholds in this process when the environment
+    set a trim threshold under :data:`_TRIM_KEEP`; whether they were changed."""
+    global _malloc_tuned
+    if _malloc_tuned:
+        return False
+    _malloc_tuned = True
+    try:
+        low = int(os.environ.get("MALLOC_TRIM_THRESHOLD_", "")) < _TRIM_KEEP
+    except ValueError:
+        return False
+    if not low or not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt  # glibc; musl has no mallopt
+    except (OSError, AttributeError):
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_TRIM_THRESHOLD, _TRIM_KEEP)) and bool(mallopt(M_MMAP_THRESHOLD, _MMAP_FROM))
+
+
 def worker_model(digest: str, blob: np.ndarray | str | None, codec: ModelCodec) -> Any:
     """The model of ``digest``: from this process's cache, else decoded from ``blob``
     (the array, or the path of a file written by :func:`_payload_file`).
@@ -205,6 +254,7 @@ def worker_model(digest: str, blob: np.ndarray | str | None, codec: ModelCodec) 
             return model
     if blob is None:
         raise RuntimeError(f"model {digest} is not cached in this worker and was not sent")
+    _roomier_malloc()
     if isinstance(blob, str):
         path = blob
         blob = np.fromfile(path, dtype=np.uint8)
@@ -268,15 +318,43 @@ def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysi
     return Analysis(tuple(out), warnings_)
 
 
-def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, texts: Sequence[str], capture_errors: bool = False) -> tuple[tuple[str, ...], list[Any]]:
-    """Worker side: detect each text of a batch; ``(technique ids, packed results)``.
+# A worker renders (imap's ``render``) the analyses of texts up to this long; a
+# longer text's analysis comes back packed and is rendered by the caller, which may
+# render it lazily (a 50 MB document's JSON is not held whole).
+RENDER_CHARS = 1_000_000
 
+
+class _Rendered:
+    """A result that a worker has already rendered (not a packed analysis)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, texts: Sequence[str],
+               capture_errors: bool = False,
+               render: Callable[[str, Analysis], Any] | None = None,
+               render_chars: int = 0) -> tuple[tuple[str, ...], list[Any]]:
+    """Worker side: detect each text of a batch; ``(technique ids, results)``.
+
+    Each result is packed (:func:`_pack`), or with ``render`` and a text of at most
+    ``render_chars`` (the caller's :data:`RENDER_CHARS`), ``render(text, analysis)``
+    wrapped in :class:`_Rendered`.
     A text that fails comes back as its error message (``"Type: message"``) when
     ``capture_errors``; otherwise the error propagates.
     """
     model = worker_model(digest, blob, codec)
-    out = [r if isinstance(r, str) else _pack(r)
-           for r in (_detect_one(model, text, capture_errors) for text in texts)]
+    out: list[Any] = []
+    for text in texts:
+        r = _detect_one(model, text, capture_errors)
+        if isinstance(r, str):
+            out.append(r)
+        elif render is not None and len(text) <= render_chars:
+            out.append(_Rendered(render(text, r)))
+        else:
+            out.append(_pack(r))
     return tuple(getattr(model, "techniques", ())), out
 
 
@@ -333,35 +411,54 @@ def _close(results: Any) -> None:
         results.close()
 
 
-def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size: int,
-             max_batches: int | None) -> Iterator[tuple[list[T], list[list[str]]]]:
+def _batch_chars(total_chars: int | None = None, workers: int = 1) -> int:
+    """Characters per batch under the active joblib backend: :data:`_BATCH_CHARS`
+    for local processes and threads; for others (Dask) :data:`_REMOTE_BATCH_CHARS`,
+    or when the input's length is known, enough for
+    :data:`_REMOTE_TASKS_PER_WORKER` tasks per worker (not under :data:`_BATCH_CHARS`)."""
+    local = ("LokyBackend", "MultiprocessingBackend", "ThreadingBackend", "SequentialBackend")
+    if _backend_name() in local:
+        return _BATCH_CHARS
+    if total_chars is None:
+        return _REMOTE_BATCH_CHARS
+    share = -(-total_chars // (_REMOTE_TASKS_PER_WORKER * max(1, workers)))
+    return max(_BATCH_CHARS, min(_REMOTE_BATCH_CHARS, share))
+
+
+def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size: int | None,
+             max_batches: int | None, batch_chars: int | None = None) -> Iterator[tuple[list[T], list[list[str]]]]:
     """Cut ``items`` into windows: ``(items, batches of their texts)``.
 
-    A batch ends at ``batch_size`` texts or :data:`_BATCH_CHARS`; a window at
-    ``max_batches`` batches (None: never) or :data:`_WINDOW_CHARS`.
+    A batch ends at ``batch_chars`` characters (default :data:`_BATCH_CHARS`) or
+    ``batch_size`` texts (None: no limit); a window at ``max_batches`` batches
+    (None: never) or :data:`_WINDOW_CHARS`.
     """
+    if batch_chars is None:
+        batch_chars = _BATCH_CHARS
+    count_limit = batch_size if batch_size is not None else float("inf")
+    items_limit = (max_batches or 0) * (batch_size or _ITEMS_PER_BATCH) * 4
     window: list[T] = []
     batches: list[list[str]] = []
     batch: list[str] = []
-    batch_chars = window_chars = 0
+    in_batch = window_chars = 0
     for item in items:
         window.append(item)
         text = text_of(item)
         if text is not None:
             batch.append(text)
-            batch_chars += len(text)
+            in_batch += len(text)
             window_chars += len(text)
-            if len(batch) >= batch_size or batch_chars >= _BATCH_CHARS:
+            if len(batch) >= count_limit or in_batch >= batch_chars:
                 batches.append(batch)
-                batch, batch_chars = [], 0
+                batch, in_batch = [], 0
         full = max_batches is not None and (
             len(batches) >= max_batches or window_chars >= _WINDOW_CHARS
-            or len(window) >= max_batches * batch_size * 4)  # also bound runs of errors
+            or len(window) >= items_limit)  # also bound runs of errors
         if full:
             if batch:
                 batches.append(batch)
             yield window, batches
-            window, batches, batch, batch_chars, window_chars = [], [], [], 0, 0
+            window, batches, batch, in_batch, window_chars = [], [], [], 0, 0
     if batch:
         batches.append(batch)
     if window:
@@ -369,10 +466,14 @@ def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size:
 
 
 def _serial(model: Any, items: Iterable[T], text_of: Callable[[T], str | None],
-            capture_errors: bool) -> Iterator[tuple[T, Any]]:
+            capture_errors: bool, render: Callable[[str, Analysis], Any] | None) -> Iterator[tuple[T, Any]]:
     for item in items:
         text = text_of(item)
-        yield item, (None if text is None else _detect_one(model, text, capture_errors))
+        if text is None:
+            yield item, None
+            continue
+        r = _detect_one(model, text, capture_errors)
+        yield item, (r if render is None or isinstance(r, str) else render(text, r))
 
 
 def _look_ahead(it: Iterator[T], text_of: Callable[[T], str | None], budget: int) -> tuple[list[T], bool]:
@@ -390,8 +491,9 @@ def _look_ahead(it: Iterator[T], text_of: Callable[[T], str | None], budget: int
 
 def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
          text_of: Callable[[T], str | None] = lambda item: item,  # type: ignore[assignment,return-value]
-         n_jobs: int | None = None, batch_size: int = 32, max_in_flight: int | None = -1,
-         capture_errors: bool = False) -> Iterator[tuple[T, Any]]:
+         n_jobs: int | None = None, batch_size: int | None = None, max_in_flight: int | None = -1,
+         capture_errors: bool = False,
+         render: Callable[[str, Any], Any] | None = None) -> Iterator[tuple[T, Any]]:
     """``model.detect`` over the text of each item, in order, on workers when it pays.
 
     Parameters
@@ -406,20 +508,29 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
     n_jobs : int, optional
         Workers, as in joblib (``None``: 1 unless a ``joblib.parallel_backend``
         context says otherwise; ``-1``: every core).
-    batch_size : int, default=32
-        At most this many texts per task (a task also ends at ~40,000 characters).
+    batch_size : int, optional
+        At most this many texts per task. A task ends at :data:`_BATCH_CHARS`
+        characters on local workers and threads, :data:`_REMOTE_BATCH_CHARS` on
+        other backends (Dask), whatever ``batch_size``.
     max_in_flight : int or None, default=-1
         Batches per window (one joblib call); -1 means 32 per worker; None
         means one window for everything (inputs already in memory).
     capture_errors : bool, default=False
         When a text makes ``model.detect`` raise, yield ``"Type: message"``
         instead of raising.
+    render : callable, optional
+        ``render(text, analysis) -> value``, yielded instead of the analysis: the
+        work of turning results into output, done by the workers (on texts of at
+        most :data:`RENDER_CHARS`; by this process for longer ones and when it
+        detects itself). A top-level function (pickled by reference) whose value
+        pickles; it must not depend on where it runs.
 
     Yields
     ------
     (item, result)
         ``result`` as ``model.detect`` gives it (rebuilt from the worker's compact
-        form), None for a pass-through item, or the error message.
+        form) or as ``render`` made it, None for a pass-through item, or the
+        error message.
 
     Examples
     --------
@@ -429,19 +540,19 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
     >>> [len(a.sentences) for _, a in imap(det, ["One. Two.", "Three."], CODEC, n_jobs=2)]
     [2, 1]
     """
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     workers = effective_jobs(n_jobs)
     if workers == 1:
         # In this process: nothing to ship, and results come one at a time.
-        yield from _serial(model, items, text_of, capture_errors)
+        yield from _serial(model, items, text_of, capture_errors, render)
         return
     it = iter(items)
     warm = pool_is_warm(workers)
     head, ended = _look_ahead(it, text_of, WARM_CHARS if warm else COLD_CHARS)
     if ended:
         # Less work than starting (or even calling) the workers costs.
-        yield from _serial(model, head, text_of, capture_errors)
+        yield from _serial(model, head, text_of, capture_errors, render)
         return
     if max_in_flight == -1:
         max_in_flight = _BATCHES_PER_WORKER * workers
@@ -451,11 +562,13 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
         # first anyway; the workers begin after them.
         local = _look_ahead(iter(head), text_of, OVERLAP_CHARS)[0]
         head = head[len(local):]
+    # The length of an input already in memory sizes the batches of remote backends.
+    total = sum(len(t) for t in map(text_of, items) if t is not None) if isinstance(items, Sequence) else None
     dispatch = _dispatch(model, chain(head, it), codec, text_of, n_jobs, batch_size,
-                         max_in_flight, capture_errors)
+                         max_in_flight, capture_errors, render, total, workers)
     try:
         next(dispatch)  # submits the first window (and starts the pool if need be)
-        yield from _serial(model, local, text_of, capture_errors)
+        yield from _serial(model, local, text_of, capture_errors, render)
         yield from dispatch
     finally:
         dispatch.close()
@@ -465,20 +578,21 @@ _SUBMITTED = object()
 
 
 def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callable[[T], str | None],
-              n_jobs: int | None, batch_size: int, window_batches: int | None,
-              capture_errors: bool) -> Iterator[tuple[T, Any]]:
+              n_jobs: int | None, batch_size: int | None, window_batches: int | None,
+              capture_errors: bool, render: Callable[[str, Any], Any] | None,
+              total_chars: int | None = None, workers: int = 1) -> Iterator[tuple[T, Any]]:
     from joblib import delayed
 
     digest, blob = model_payload(model, codec)
     ship: np.ndarray | str = _payload_file(digest, blob) if _ships_by_file() else blob
     run = delayed(_run_batch)
-    windows = _windows(items, text_of, batch_size, window_batches)
+    windows = _windows(items, text_of, batch_size, window_batches, _batch_chars(total_chars, workers))
     calls: Any = None
     started = False
     try:
         for window, batches in windows:
             # One joblib call at a time (see the module's docstring).
-            calls = _start_call(n_jobs, (run(digest, ship, codec, b, capture_errors)
+            calls = _start_call(n_jobs, (run(digest, ship, codec, b, capture_errors, render, RENDER_CHARS)
                                          for b in batches)) if batches else iter(())
             if not started:
                 # The first next() only submits (see imap's overlap); results follow.
@@ -491,7 +605,12 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
                     yield item, None
                     continue
                 ids, p = next(results)
-                yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
+                if isinstance(p, _Rendered):
+                    yield item, p.value
+                elif isinstance(p, str) or render is None:
+                    yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
+                else:
+                    yield item, render(text, _unpack(p, text, ids))
             for _ in calls:  # every result is in: let the call end before the next starts
                 pass
             calls = None

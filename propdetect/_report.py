@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._frame import COLUMNS, TAIL_COLUMNS, sentence_rows
@@ -15,8 +16,8 @@ from ._results import Analysis, Sentence
 if TYPE_CHECKING:  # pragma: no cover
     from ._detector import Detector
 
-__all__ = ["render_text", "jsonl_record", "iter_jsonl_record", "summary_line", "csv_header", "csv_rows", "model_fields",
-           "MODEL_COLUMNS"]
+__all__ = ["render_text", "jsonl_record", "iter_jsonl_record", "jsonl_sentences", "JsonlSentences",
+           "summary_line", "csv_header", "csv_rows", "model_fields", "MODEL_COLUMNS"]
 
 #: The fields that name the model in every output record (see :func:`model_fields`).
 MODEL_COLUMNS = ("model", "model_version", "model_digest")
@@ -126,7 +127,7 @@ def render_text(source: str, analysis: Analysis, *,
     return "\n".join(lines)
 
 
-def jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None,
+def jsonl_record(source: str, analysis: Analysis | JsonlSentences, extra: Mapping[str, Any] | None = None,
                  model: Mapping[str, Any] | None = None) -> str:
     """One JSON Lines record: ``{"source": ..., "sentences": [...], "warnings": [...]}``
     (+ ``extra`` fields first, + the ``model`` fields of :func:`model_fields` last).
@@ -156,11 +157,12 @@ def _sentence_json(s: Sentence) -> str:
     return json.dumps(d, ensure_ascii=False)
 
 
-def iter_jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] | None = None,
+def iter_jsonl_record(source: str, analysis: Analysis | JsonlSentences, extra: Mapping[str, Any] | None = None,
                       model: Mapping[str, Any] | None = None) -> Iterator[str]:
     """:func:`jsonl_record` in pieces (no newline), a few hundred sentences each, so
     that writing the record of a huge document never holds its whole JSON text:
-    memory follows the piece, not the document.
+    memory follows the piece, not the document. ``analysis`` may also be its
+    :func:`jsonl_sentences` (the sentences already rendered).
 
     Examples
     --------
@@ -179,11 +181,67 @@ def iter_jsonl_record(source: str, analysis: Analysis, extra: Mapping[str, Any] 
     # NUL: the last marker is ours whatever the extra fields hold.
     head, _, tail = json.dumps(rec, ensure_ascii=False).rpartition(json.dumps([_MARK]))
     yield head + "["
-    sents = analysis.sentences
+    if isinstance(analysis, JsonlSentences) and analysis.body is not None:
+        yield analysis.body
+    else:
+        yield from _sentence_pieces(analysis.sentences)
+    yield "]" + tail
+
+
+def _sentence_pieces(sents: Sequence[Sentence]) -> Iterator[str]:
     for i in range(0, len(sents), _SENTENCES_PER_PIECE):
         piece = ", ".join(_sentence_json(s) for s in sents[i : i + _SENTENCES_PER_PIECE])
         yield piece if i == 0 else ", " + piece
-    yield "]" + tail
+
+
+# Analyses of at most this many sentences are rendered at once by
+# jsonl_sentences; longer ones (a huge document) stay lazy, written piece by piece.
+_EAGER_SENTENCES = 4096
+
+
+@dataclass(frozen=True)
+class JsonlSentences:
+    """A document's sentences as JSON Lines text: what ``analyze --format jsonl``
+    needs of an :class:`Analysis`, made where the analysis is (a worker process)
+    so that the process that writes the output only copies text.
+
+    Attributes
+    ----------
+    n_sentences, n_flagged : int
+        For the run's summary.
+    warnings : tuple of str
+    body : str or None
+        The sentences' JSON objects joined by ``", "`` (the inside of the record's
+        ``"sentences"`` array); None when ``sentences`` holds them unrendered.
+    sentences : tuple of Sentence
+        Empty when ``body`` is given; else rendered piece by piece when written.
+
+    Examples
+    --------
+    >>> from propdetect import Analysis, Sentence
+    >>> a = Analysis((Sentence("Hi.", 0, 3), Sentence("Bye.", 4, 8, ("doubt",), {"doubt": 0.7})))
+    >>> r = jsonl_sentences("Hi. Bye.", a)
+    >>> r.n_sentences, r.n_flagged, r.body[:30]
+    (2, 1, '{"start": 0, "end": 3, "text":')
+    >>> jsonl_record("doc.txt", r) == jsonl_record("doc.txt", a)
+    True
+    """
+
+    n_sentences: int
+    n_flagged: int
+    warnings: tuple[str, ...]
+    body: str | None
+    sentences: tuple[Sentence, ...] = ()
+
+
+def jsonl_sentences(text: str, analysis: Analysis) -> JsonlSentences:
+    """``analysis`` rendered for :func:`iter_jsonl_record` (``text`` unused: the
+    signature of a render function of :func:`propdetect._pool.imap`)."""
+    sents = analysis.sentences
+    flagged = sum(1 for s in sents if s.techniques)
+    if len(sents) > _EAGER_SENTENCES:
+        return JsonlSentences(len(sents), flagged, analysis.warnings, None, sents)
+    return JsonlSentences(len(sents), flagged, analysis.warnings, "".join(_sentence_pieces(sents)))
 
 
 def _csv_line(fields: Iterable[Any]) -> str:

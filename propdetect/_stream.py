@@ -311,9 +311,9 @@ def iter_records(names: Sequence[str], *, input_format: str = "auto", text_field
 # -- detection ---------------------------------------------------------------------
 def analyze_records(detector: Detector, items: Iterable[T], *,
                     text_of: Callable[[T], str | None] = lambda item: item,  # type: ignore[assignment,return-value]
-                    n_jobs: int | None = None, batch_size: int = 32,
-                    max_in_flight: int | None = -1,
-                    capture_errors: bool = False) -> Iterator[tuple[T, Analysis | str | None]]:
+                    n_jobs: int | None = None, batch_size: int | None = None,
+                    max_in_flight: int | None = -1, capture_errors: bool = False,
+                    render: Callable[[str, Analysis], Any] | None = None) -> Iterator[tuple[T, Any]]:
     """Detect the text of each item, in order, with at most a window of work in flight.
 
     The work runs in :func:`propdetect._pool.imap`: an input of less than about a
@@ -331,28 +331,32 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
         an :class:`InputError`). Default: the item is the text.
     n_jobs : int, optional
         As in :meth:`Detector.detect_many`.
-    batch_size : int, default=32
-        At most this many texts per task (a task also ends at ~40,000 characters,
-        so that the workers finish together).
+    batch_size : int, optional
+        At most this many texts per task; by default tasks are cut by length
+        (as in :meth:`Detector.detect_many`).
     max_in_flight : int or None, default=-1
         Batches per window; -1 means 32 per worker; None means one window
         (everything at once, for inputs already in memory).
     capture_errors : bool, default=False
         When a text makes the detector raise, yield its error message (a ``str``)
         instead of raising.
+    render : callable, optional
+        ``render(text, analysis)``, a top-level function, yielded instead of the
+        analysis and run where the analysis is made (in the workers, for texts
+        up to a million characters), e.g. :func:`propdetect._report.jsonl_sentences`.
 
     Yields
     ------
     (item, result)
-        ``result`` is an :class:`Analysis`, None for a pass-through item, or the
-        error message when ``capture_errors``.
+        ``result`` is an :class:`Analysis` (or what ``render`` made of it), None
+        for a pass-through item, or the error message when ``capture_errors``.
     """
     return imap(detector, items, CODEC, text_of=text_of, n_jobs=n_jobs, batch_size=batch_size,
-                max_in_flight=max_in_flight, capture_errors=capture_errors)
+                max_in_flight=max_in_flight, capture_errors=capture_errors, render=render)
 
 
 def iter_detect(detector: Detector, texts: Iterable[str], *, n_jobs: int | None = None,
-                batch_size: int = 32, max_in_flight: int | None = -1) -> Iterator[Analysis]:
+                batch_size: int | None = None, max_in_flight: int | None = -1) -> Iterator[Analysis]:
     """The lazy :meth:`Detector.detect_many`: analyses in input order, as they come.
 
     At most ``max_in_flight`` batches are read ahead of the analyses yielded, so
@@ -391,9 +395,13 @@ class Summary:
     started: float = field(default_factory=time.perf_counter)
 
     def add(self, analysis: Analysis) -> None:
+        self.add_counts(len(analysis.sentences), sum(1 for s in analysis.sentences if s.techniques))
+
+    def add_counts(self, sentences: int, flagged: int) -> None:
+        """Count one document of ``sentences`` sentences, ``flagged`` of them flagged."""
         self.documents += 1
-        self.sentences += len(analysis.sentences)
-        self.flagged += sum(1 for s in analysis.sentences if s.techniques)
+        self.sentences += sentences
+        self.flagged += flagged
 
     def line(self, now: float | None = None) -> str:
         elapsed = (time.perf_counter() if now is None else now) - self.started

@@ -246,7 +246,7 @@ def _analyze_options(args: argparse.Namespace) -> tuple[str, int]:
 
     if args.jobs == 0:
         raise CliError("--jobs must be a positive number of workers, or -1 for every core")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise CliError("--batch-size must be at least 1")
     if not args.text_field:
         raise CliError("--text-field must name a field")
@@ -275,7 +275,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     Exit status 1 when any input became an error record (all others are still
     written), 0 otherwise.
     """
-    from ._report import csv_header, csv_rows, iter_jsonl_record, model_fields, model_label, render_text
+    from ._report import (csv_header, csv_rows, iter_jsonl_record, jsonl_sentences, model_fields, model_label,
+                          render_text)
     from ._stream import Document, InputError, Summary, analyze_records, iter_records
 
     encoding, jobs = _analyze_options(args)
@@ -296,9 +297,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     try:
         if args.format == "csv":
             _write_line(out, csv_header(det.techniques, model))
+        # JSON Lines records are rendered by the workers (this process only writes
+        # them): with two workers, rendering here made this process the bottleneck.
         results = analyze_records(det, records, n_jobs=jobs, batch_size=args.batch_size,
                                   text_of=lambda r: r.text if isinstance(r, Document) else None,
-                                  capture_errors=True)
+                                  capture_errors=True,
+                                  render=jsonl_sentences if args.format == "jsonl" else None)
         for rec, result in results:
             if isinstance(rec, Document) and isinstance(result, str):
                 rec = InputError(rec.source, rec.line, f"analysis failed ({result}); this is a bug, "
@@ -312,12 +316,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     _write_line(out, f"== {rec.label}\nerror: {rec.error}")
                 elif args.format == "html":
                     html_errors.append((rec.label, rec.error))
+            elif args.format == "jsonl":
+                summary.add_counts(result.n_sentences, result.n_flagged)
+                _write_pieces(out, iter_jsonl_record(rec.source, result, rec.output_fields(), model))
             else:
                 summary.add(result)
                 if args.format == "html":
                     html_docs.append((rec.label, rec.text, result))
-                elif args.format == "jsonl":
-                    _write_pieces(out, iter_jsonl_record(rec.source, result, rec.output_fields(), model))
                 elif args.format == "csv":
                     for line in csv_rows(rec.label, result, det.techniques, model):
                         _write_line(out, line)
@@ -565,8 +570,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "replace: undecodable bytes become U+FFFD")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="worker processes (default: 1; -1: every core)")
-    p.add_argument("--batch-size", type=int, default=32, metavar="N",
-                   help="documents per task sent to a worker (default: 32)")
+    p.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="at most N documents per task sent to a worker (default: tasks are cut by "
+                        "length, ~40,000 characters)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it only shows when stderr is a terminal anyway)")
     p.set_defaults(func=cmd_analyze)

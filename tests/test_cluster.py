@@ -44,8 +44,11 @@ def test_detect_many_on_a_local_cluster_matches_detect(client, tiny_detector):
     from propdetect._detector import CODEC
     from propdetect._pool import model_payload
 
+    from propdetect import _pool
+
     expected = [tiny_detector.detect(t).to_dict() for t in TEXTS]
     with joblib.parallel_backend("dask"):
+        assert _pool._batch_chars() == _pool._REMOTE_BATCH_CHARS  # a Dask task costs more: longer ones
         got = tiny_detector.detect_many(TEXTS, batch_size=2)  # n_jobs=None: the backend decides
         again = tiny_detector.detect_many(TEXTS, n_jobs=-1, batch_size=5)
     assert [a.to_dict() for a in got] == expected

@@ -245,3 +245,112 @@ def test_local_workers_get_the_model_as_a_file_and_check_its_bytes(tiny_detector
     other.write_bytes(raw[:-1] + bytes([raw[-1] ^ 0xFF]))  # one byte changed
     with pytest.raises(RuntimeError, match="does not hold model"):
         _pool.worker_model(digest, str(other), CODEC)
+
+
+def _where(text, analysis):
+    """A render function that tells where it ran (pickled by reference to workers)."""
+    import os
+
+    return os.getpid(), len(text), len(analysis.sentences)
+
+
+def test_render_runs_where_the_analysis_is_made_long_texts_here(tiny_detector, force_workers, monkeypatch):
+    import os
+
+    monkeypatch.setattr(_pool, "RENDER_CHARS", 1000)
+    texts = TEXTS * 2
+    assert any(len(t) > 1000 for t in texts) and any(len(t) <= 1000 for t in texts)
+    out = [r for _, r in _pool.imap(tiny_detector, texts, CODEC, n_jobs=2, batch_size=2, render=_where)]
+    assert [(n, k) for _, n, k in out] == [(len(t), len(tiny_detector.detect(t).sentences)) for t in texts]
+    # Short texts are rendered by the workers; a long one's analysis comes back
+    # packed and is rendered here (where it can be written lazily).
+    assert [pid == os.getpid() for pid, _, _ in out] == [len(t) > 1000 for t in texts]
+    serial = [r for _, r in _pool.imap(tiny_detector, texts, CODEC, n_jobs=1, render=_where)]
+    assert [r[1:] for r in serial] == [r[1:] for r in out] and {r[0] for r in serial} == {os.getpid()}
+
+
+def test_rendered_jsonl_is_the_record_eager_and_lazy(tiny_detector, monkeypatch):
+    from propdetect import _report
+
+    a = tiny_detector.detect("\n".join(f"Corrupt thugs {i}! Calm day." for i in range(10)))
+    extra, model = {"id": 1}, {"model": "tiny"}
+    want = jsonl_record("doc.txt", a, extra, model)
+    eager = _report.jsonl_sentences("", a)
+    assert eager.body is not None and not eager.sentences
+    assert (eager.n_sentences, eager.n_flagged) == (len(a.sentences), len(a.flagged)) and eager.n_flagged
+    monkeypatch.setattr(_report, "_EAGER_SENTENCES", 4)
+    monkeypatch.setattr(_report, "_SENTENCES_PER_PIECE", 3)
+    lazy = _report.jsonl_sentences("", a)
+    assert lazy.body is None and len(lazy.sentences) == len(a.sentences)
+    assert jsonl_record("doc.txt", eager, extra, model) == jsonl_record("doc.txt", lazy, extra, model) == want
+    assert jsonl_record("e", _report.jsonl_sentences("", propdetect.Analysis())) == jsonl_record(
+        "e", propdetect.Analysis())
+
+
+def test_batches_are_cut_by_length_and_longer_off_local_backends():
+    import joblib
+
+    items = ["x" * 1000] * 300
+    windows = list(_pool._windows(items, lambda t: t, None, None, 10_000))
+    assert [len(b) for b in windows[0][1]] == [10] * 30  # no count limit without batch_size
+    windows = list(_pool._windows(items, lambda t: t, 4, None, 10_000))
+    assert {len(b) for b in windows[0][1]} == {4}
+    assert _pool._batch_chars() == _pool._BATCH_CHARS  # loky
+    with joblib.parallel_backend("threading"):
+        assert _pool._batch_chars() == _pool._BATCH_CHARS
+    # Dask (tests/test_cluster.py checks the real backend): any other backend
+    with joblib.parallel_backend(_OtherBackend()):
+        assert _pool._batch_chars() == _pool._REMOTE_BATCH_CHARS
+        # a known length: tasks_per_worker tasks each, within [local, remote]
+        per = _pool._REMOTE_TASKS_PER_WORKER
+        assert _pool._batch_chars(per * 2 * 50_000, 2) == 50_000
+        assert _pool._batch_chars(10**9, 2) == _pool._REMOTE_BATCH_CHARS
+        assert _pool._batch_chars(1_000, 2) == _pool._BATCH_CHARS
+
+
+class _OtherBackend(__import__("joblib").parallel.ThreadingBackend):
+    """A backend that is neither local processes nor threads, by name."""
+
+
+_MALLOC_CHURN = """
+import resource, sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from propdetect import _pool
+tuned = _pool._roomier_malloc() if sys.argv[1] == "tuned" else False
+def churn():
+    for _ in range(300):
+        a = np.ones(300_000)  # 2.4 MB, freed at once: what detection does per article
+        b = np.ones(60_000)
+        del a, b
+churn()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+churn()
+print(tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's malloc")
+def test_workers_undo_a_low_malloc_trim_threshold():
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536: without the fix every freed
+    array is given back to the system and faulted in again."""
+    import os
+    import subprocess
+    import sys
+
+    code = _MALLOC_CHURN.format(root=str(PKG.parent))
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    runs = {}
+    for mode in ("plain", "tuned"):
+        out = subprocess.run([sys.executable, "-c", code, mode], env=env, capture_output=True, text=True,
+                             check=True).stdout.split()
+        runs[mode] = (out[0] == "True", int(out[1]))
+    if not runs["tuned"][0]:
+        pytest.skip("no glibc mallopt here")
+    assert runs["plain"][1] > 100_000  # ~590 pages a round, faulted in 300 times
+    assert runs["tuned"][1] < runs["plain"][1] / 20
+    # without a low threshold in the environment nothing is changed
+    env.pop("MALLOC_TRIM_THRESHOLD_")
+    out = subprocess.run([sys.executable, "-c", code, "tuned"], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == "False"
