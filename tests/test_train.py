@@ -102,3 +102,63 @@ def test_char_ngram_model_round_trips_and_scores_the_same(tiny_docs, tmp_path):
     again = propdetect.Detector.load(det.save(tmp_path / "m"))
     text = "Disgusting corrupt traitors and thugs!\nThe library opens at nine."
     assert again.detect(text).to_dict() == det.detect(text).to_dict()
+
+
+def test_vector_variant_is_searched_near_the_cheap_variants_best_C():
+    from propdetect._train import _searched
+
+    grid = [0.5, 2.0, 8.0]
+    wide, narrow = np.arange(161), np.arange(11)
+
+    def steps(f1_of_cheap):
+        tried = {}
+        gen = _searched([wide, narrow], grid, tried)
+        out = [next(gen)]
+        tried.update({(1, C): (f, None) for C, f in zip(grid, f1_of_cheap)})
+        out += list(gen)
+        return out
+
+    # the cheap (narrow) variant over the whole grid first, then the wide one at its
+    # best C and the next larger one; at the top of the grid, the next smaller one
+    assert steps([0.3, 0.4, 0.35]) == [(1, grid), (0, [2.0, 8.0])]
+    assert steps([0.5, 0.4, 0.35]) == [(1, grid), (0, [0.5, 2.0])]
+    assert steps([0.1, 0.2, 0.35]) == [(1, grid), (0, [2.0, 8.0])]
+    assert steps([0.3, 0.3, 0.3]) == [(1, grid), (0, [0.5, 2.0])]  # ties: the first C
+    # one variant (no word vectors, or the "any technique" head): the whole grid
+    assert list(_searched([wide], grid, {})) == [(0, grid)]
+    assert list(_searched([wide], [1.0], {})) == [(0, [1.0])]
+
+
+def test_search_keeps_the_first_best_pair_in_variant_then_C_order(monkeypatch):
+    """_fit_technique's choice among the pairs it tried: the best F1, the first on ties
+    in (variant, C) order, as trying every pair would choose when the best is tried."""
+    from propdetect import _train
+    from propdetect._config import TrainingConfig
+    from propdetect._solver import Design
+    from scipy.sparse import csr_matrix
+
+    rng = np.random.default_rng(0)
+    n = 60
+    y = (rng.random(n) < 0.4).astype(int)
+    Xs = csr_matrix(rng.random((n, 8)) * (rng.random((n, 8)) < 0.5))
+    design = Design.of(Xs, rng.normal(size=(n, 4)) + y[:, None])
+    folds = np.arange(n) % 3
+    f1 = {(1, 0.5): 0.50, (1, 2.0): 0.60, (1, 8.0): 0.55, (0, 2.0): 0.60, (0, 8.0): 0.70}
+    calls = []
+
+    def fake_best_threshold(z, yy):
+        key = order[len(calls)]
+        calls.append(key)
+        return 0.5, f1[key]
+
+    order = [(1, 0.5), (1, 2.0), (1, 8.0), (0, 2.0), (0, 8.0)]
+    monkeypatch.setattr(_train, "best_threshold", lambda z, yy: fake_best_threshold(z, yy) if len(calls) < 5
+                        else (0.5, 0.0))
+    cfg = TrainingConfig(C_grid=[0.5, 2.0, 8.0])
+    r = _train._fit_technique(design, [np.arange(4), np.arange(2)], y, folds, 3, cfg)
+    assert calls == order  # 5 pairs tried, not 6
+    assert (r["variant"], r["C"]) == (0, 8.0)
+    f1[0, 8.0] = 0.60  # a tie with (1, 2.0) and (0, 2.0): variant 0 comes first, then C=2
+    calls.clear()
+    r = _train._fit_technique(design, [np.arange(4), np.arange(2)], y, folds, 3, cfg)
+    assert (r["variant"], r["C"]) == (0, 2.0)
