@@ -70,6 +70,12 @@ T = TypeVar("T")
 _BATCH_CHARS = 40_000
 _REMOTE_BATCH_CHARS = 320_000
 _REMOTE_TASKS_PER_WORKER = 4
+# A text costs about this many characters' work besides its own length (splitting
+# set-up, the language check, building the result): 1.6 ms for a 280-character
+# document against 8.7 ms for a 4,600-character article, on the 2-core development
+# machine. Batches are measured in characters plus this per text, so that a batch
+# of short documents is not 4x the work of a batch of articles.
+_TEXT_COST_CHARS = 700
 # Without a ``batch_size``, runs of pass-through items (errors) still end a window
 # at this many items per batch of the window.
 _ITEMS_PER_BATCH = 128
@@ -429,9 +435,10 @@ def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size:
              max_batches: int | None, batch_chars: int | None = None) -> Iterator[tuple[list[T], list[list[str]]]]:
     """Cut ``items`` into windows: ``(items, batches of their texts)``.
 
-    A batch ends at ``batch_chars`` characters (default :data:`_BATCH_CHARS`) or
-    ``batch_size`` texts (None: no limit); a window at ``max_batches`` batches
-    (None: never) or :data:`_WINDOW_CHARS`.
+    A batch ends at ``batch_chars`` (default :data:`_BATCH_CHARS`) of cost, its
+    texts' lengths plus :data:`_TEXT_COST_CHARS` a text, or at ``batch_size`` texts
+    (None: no limit); a window at ``max_batches`` batches (None: never) or
+    :data:`_WINDOW_CHARS` characters.
     """
     if batch_chars is None:
         batch_chars = _BATCH_CHARS
@@ -446,7 +453,7 @@ def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size:
         text = text_of(item)
         if text is not None:
             batch.append(text)
-            in_batch += len(text)
+            in_batch += len(text) + _TEXT_COST_CHARS
             window_chars += len(text)
             if len(batch) >= count_limit or in_batch >= batch_chars:
                 batches.append(batch)
@@ -563,7 +570,8 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
         local = _look_ahead(iter(head), text_of, OVERLAP_CHARS)[0]
         head = head[len(local):]
     # The length of an input already in memory sizes the batches of remote backends.
-    total = sum(len(t) for t in map(text_of, items) if t is not None) if isinstance(items, Sequence) else None
+    total = (sum(len(t) + _TEXT_COST_CHARS for t in map(text_of, items) if t is not None)
+             if isinstance(items, Sequence) else None)
     dispatch = _dispatch(model, chain(head, it), codec, text_of, n_jobs, batch_size,
                          max_in_flight, capture_errors, render, total, workers)
     try:

@@ -287,14 +287,19 @@ def test_rendered_jsonl_is_the_record_eager_and_lazy(tiny_detector, monkeypatch)
         "e", propdetect.Analysis())
 
 
-def test_batches_are_cut_by_length_and_longer_off_local_backends():
+def test_batches_are_cut_by_length_and_longer_off_local_backends(monkeypatch):
     import joblib
 
     items = ["x" * 1000] * 300
+    monkeypatch.setattr(_pool, "_TEXT_COST_CHARS", 0)
     windows = list(_pool._windows(items, lambda t: t, None, None, 10_000))
     assert [len(b) for b in windows[0][1]] == [10] * 30  # no count limit without batch_size
     windows = list(_pool._windows(items, lambda t: t, 4, None, 10_000))
     assert {len(b) for b in windows[0][1]} == {4}
+    # each text also costs a fixed amount: short texts make shorter batches
+    monkeypatch.setattr(_pool, "_TEXT_COST_CHARS", 1000)
+    windows = list(_pool._windows(items, lambda t: t, None, None, 10_000))
+    assert [len(b) for b in windows[0][1]] == [5] * 60
     assert _pool._batch_chars() == _pool._BATCH_CHARS  # loky
     with joblib.parallel_backend("threading"):
         assert _pool._batch_chars() == _pool._BATCH_CHARS

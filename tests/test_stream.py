@@ -132,6 +132,7 @@ def test_iter_detect_reads_a_bounded_window_ahead(tiny_detector, n_jobs):
 def test_windows_are_bounded_by_characters_too(monkeypatch):
     monkeypatch.setattr(_pool, "_BATCH_CHARS", 10)
     monkeypatch.setattr(_pool, "_WINDOW_CHARS", 25)
+    monkeypatch.setattr(_pool, "_TEXT_COST_CHARS", 0)
     items = ["x" * 8] * 10
     windows = list(_pool._windows(items, lambda t: t, batch_size=100, max_batches=100))
     assert [len(w) for w, _ in windows] == [4, 4, 2]
