@@ -7,7 +7,7 @@ word vectors shipped in propdetect/vectors/). Every choice (regularisation and f
 set per head, calibration, the decision rule and its thresholds) is made by
 document-grouped cross-validation inside ``train`` (see propdetect/_train.py). PTC-2020
 ``dev`` and the EMNLP-2019 ``test`` split are for reporting only: ``propdetect evaluate``.
-About 4 minutes on 2 cores (223 s wall in the benchmark run of 2026-11-30).
+About 2.5 minutes on 2 cores (154 s wall in benchmarks/test_train_bench.py, 2026-11-30).
 
 The same data, config (training/configs/ptc2020.json) and seed give the same
 weights; the metadata records the training data's digest so that a rebuild can be
