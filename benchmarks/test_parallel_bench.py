@@ -9,8 +9,9 @@ higher is better). Run alone with (from the repository root)::
 
 - ``test_detect_many_600_warm``: ``detect_many`` over 600 articles (the PTC dev
   articles 8 times), the worker pool already started.
-- ``test_detect_many_75_cold``: ``detect_many`` over the 75 dev articles, loky's
-  worker pool shut down before every two-worker round, so that the call starts it.
+- ``test_detect_many_75_cold``: ``detect_many`` over the 75 dev articles, the worker
+  pool (forked, or loky's) shut down before every two-worker round, so that the call
+  starts it.
 - ``test_dask_600``: the 600 articles on a Dask ``LocalCluster`` (2 single-threaded
   worker processes) through joblib's ``dask`` backend (the ``cluster`` extra).
 - ``test_analyze_jobs_4000``: ``propdetect analyze --format jsonl --jobs 2`` against
@@ -82,19 +83,18 @@ def test_detect_many_600_warm(benchmark, corpus, detector, record) -> None:
 @pytest.mark.benchmark(group="parallel")
 def test_detect_many_75_cold(benchmark, corpus, detector, record) -> None:
     """detect_many(n_jobs=2) against one process, 75 articles, pool started by the call."""
-    from joblib.externals.loky import get_reusable_executor
-
-    from propdetect._pool import pool_is_warm
+    from propdetect import _pool
 
     texts = corpus.texts
     started: list[bool] = []
 
     def two() -> None:
         detector.detect_many(texts, n_jobs=2)
-        started.append(pool_is_warm(2))  # did the call start workers, or stay in process?
+        # did the call start workers (forked, or loky's), or stay in process?
+        started.append(_pool._fork is not None or (not _pool._forks() and _pool.pool_is_warm(2)))
 
     x = _side_by_side(benchmark, lambda: [detector.detect(t) for t in texts], two,
-                      before_two=lambda: get_reusable_executor().shutdown(wait=True))
+                      before_two=_pool.shutdown)
     record(what="detect_many, 2 workers vs 1 process, pool started by the call", articles=len(texts),
            characters=sum(map(len, texts)), pool_started=any(started), **x)
     _show("detect_many 75 cold", x)

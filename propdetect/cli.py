@@ -237,6 +237,9 @@ def _progress(enabled: bool):  # noqa: ANN202
         from tqdm import tqdm
     except ImportError:  # pragma: no cover -- tqdm is a dependency; degrade quietly
         return None
+    # No monitor thread: a process with other threads does not fork its workers
+    # (propdetect/_pool.py), and the bar is updated often enough without it.
+    tqdm.monitor_interval = 0
     bar = tqdm(file=sys.stderr, unit=" docs", disable=None, mininterval=0.5, dynamic_ncols=True)
     return None if bar.disable else bar
 

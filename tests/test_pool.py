@@ -359,3 +359,68 @@ def test_workers_undo_a_low_malloc_trim_threshold():
     out = subprocess.run([sys.executable, "-c", code, "tuned"], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out[0] == "False"
+
+
+_FORK_SCRIPT = """
+import os, sys, threading
+sys.path.insert(0, {root!r})
+from propdetect import Detector, _pool
+_pool.COLD_CHARS = _pool.WARM_CHARS = _pool.OVERLAP_CHARS = 0
+det = Detector.load()
+texts = {texts!r}
+got = det.detect_many(texts, n_jobs=2, batch_size=1)
+assert [a.to_dict() for a in got] == [det.detect(t).to_dict() for t in texts]
+forked = _pool._fork is not None
+pids = set(_pool._fork[1]._pool and [p.pid for p in _pool._fork[1]._pool]) if forked else set()
+if forked:
+    # an iter_detect stopped early stops the forked pool (its other tasks would run on)
+    stream = det.iter_detect(iter(texts * 50), n_jobs=2, batch_size=1)
+    next(stream)
+    assert _pool._fork is not None
+    stream.close()
+print(forked, os.getpid() not in pids, _pool._fork is None)
+"""
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forked workers are Linux-only")
+@pytest.mark.parametrize("start", ["auto", "loky"])
+def test_forked_workers_give_what_detect_gives(start):
+    """In a fresh process (no other threads) on Linux the workers are forked from it;
+    PROPDETECT_START=loky gives loky's; the results are detect's either way."""
+    import os
+    import subprocess
+    import sys
+
+    code = _FORK_SCRIPT.format(root=str(PKG.parent), texts=TEXTS[:3] + TEXTS[4:])
+    env = {**os.environ, "PROPDETECT_START": start}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    forked, other_pids, stopped = out.stdout.split()
+    assert forked == ("True" if start == "auto" else "False")
+    if start == "auto":
+        assert other_pids == "True" and stopped == "True"
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+
+
+def test_no_fork_with_other_threads_a_chosen_backend_or_off_linux(monkeypatch):
+    import threading
+
+    import joblib
+
+    monkeypatch.setattr(_pool, "START_METHOD", "auto")
+    monkeypatch.setattr(_pool, "_fork", None)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(_pool.sys, "platform", "linux")
+    assert _pool._forks()
+    with joblib.parallel_backend("loky"):
+        assert not _pool._forks()  # somebody chose the backend: theirs it is
+    with joblib.parallel_config(n_jobs=2):
+        assert _pool._forks()  # a block that names no backend
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not _pool._forks()  # another thread could hold a lock the child needs
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(_pool.sys, "platform", "darwin")
+    assert not _pool._forks()
+    monkeypatch.setattr(_pool.sys, "platform", "linux")
+    monkeypatch.setattr(_pool, "START_METHOD", "loky")
+    assert not _pool._forks()
