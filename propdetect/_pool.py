@@ -69,6 +69,7 @@ T = TypeVar("T")
 # rounds, the 2-core development machine).
 _BATCH_CHARS = 40_000
 _REMOTE_BATCH_CHARS = 320_000
+_MIN_BATCH_CHARS = 4_000
 _REMOTE_TASKS_PER_WORKER = 4
 # A text costs about this many characters' work besides its own length (splitting
 # set-up, the language check, building the result): 1.6 ms for a 280-character
@@ -95,6 +96,12 @@ COLD_CHARS = 600_000
 # ... and within this many when the pool is already running: dispatch and
 # results then cost a few ms a call, worth ~20 ms of work.
 WARM_CHARS = 20_000
+# ... and within this many when the workers would be forked now (two forks, the
+# pool's threads, the children's first copy-on-write faults: ~30-40 ms). With the
+# pool started by the call, one process against two forked workers measured about
+# even at 60,000-120,000 characters (0.96-1.18x, noisy) and 1.46x at 350,000 (the
+# 75 PTC dev articles), on the 2-core development machine.
+FORK_CHARS = 100_000
 # Characters this process detects itself while a pool it started comes up:
 # ~0.15 s of one core, about half what a worker's start costs in CPU. Not more:
 # this process also unpacks (and the CLI writes) every result, and a longer
@@ -384,13 +391,14 @@ def effective_jobs(n_jobs: int | None) -> int:
 
 
 def pool_is_warm(workers: int) -> bool:
-    """Whether a parallel call would find its workers running, or start them at next
-    to no cost: True for a backend other than joblib's loky (a Dask cluster,
-    threads) and for forked workers (:func:`_forks`), else whether loky's reusable
-    executor is alive with at least ``workers`` processes."""
+    """Whether a parallel call would find its workers running: True for a backend
+    other than joblib's loky (a Dask cluster, threads); with forked workers
+    (:func:`_forks`), whether the forked pool of ``workers`` is up; else whether
+    loky's reusable executor is alive with at least ``workers`` processes."""
     name = _backend_name()
     if name == "LokyBackend" and _forks():
-        return True
+        fork = _fork
+        return fork is not None and fork[0] == workers
     if name != "LokyBackend":
         return name not in ("MultiprocessingBackend", "")  # unknown: assume a cold start
     try:
@@ -535,13 +543,17 @@ def _close(results: Any) -> None:
 
 
 def _batch_chars(total_chars: int | None = None, workers: int = 1) -> int:
-    """Characters per batch under the active joblib backend: :data:`_BATCH_CHARS`
-    for local processes and threads; for others (Dask) :data:`_REMOTE_BATCH_CHARS`,
-    or when the input's length is known, enough for
+    """Characters (of cost, see :func:`_windows`) per batch under the active joblib
+    backend: :data:`_BATCH_CHARS` for local processes and threads, less for a known
+    input too small for 2 batches a worker; for others (Dask)
+    :data:`_REMOTE_BATCH_CHARS`, or when the input's length is known, enough for
     :data:`_REMOTE_TASKS_PER_WORKER` tasks per worker (not under :data:`_BATCH_CHARS`)."""
     local = ("LokyBackend", "MultiprocessingBackend", "ThreadingBackend", "SequentialBackend")
     if _backend_name() in local:
-        return _BATCH_CHARS
+        if total_chars is None:
+            return _BATCH_CHARS
+        # a small input: at least 2 batches a worker, so that every worker has some
+        return max(_MIN_BATCH_CHARS, min(_BATCH_CHARS, -(-total_chars // (2 * max(1, workers)))))
     if total_chars is None:
         return _REMOTE_BATCH_CHARS
     share = -(-total_chars // (_REMOTE_TASKS_PER_WORKER * max(1, workers)))
@@ -613,6 +625,19 @@ def _look_ahead(it: Iterator[T], text_of: Callable[[T], str | None], budget: int
     return head, True
 
 
+def _start_policy(workers: int) -> tuple[int, bool]:
+    """``(budget, overlap)``: the characters of input read ahead, within which the
+    input is detected in this process (:data:`WARM_CHARS` with the workers up,
+    :data:`FORK_CHARS` when they would be forked now, else :data:`COLD_CHARS`), and
+    whether this process detects the first :data:`OVERLAP_CHARS` itself while
+    starting workers the slow way."""
+    if pool_is_warm(workers):
+        return WARM_CHARS, False
+    if _backend_name() == "LokyBackend" and _forks():
+        return FORK_CHARS, False  # forked workers start at once
+    return COLD_CHARS, OVERLAP_CHARS > 0
+
+
 def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
          text_of: Callable[[T], str | None] = lambda item: item,  # type: ignore[assignment,return-value]
          n_jobs: int | None = None, batch_size: int | None = None, max_in_flight: int | None = -1,
@@ -672,8 +697,8 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
         yield from _serial(model, items, text_of, capture_errors, render)
         return
     it = iter(items)
-    warm = pool_is_warm(workers)
-    head, ended = _look_ahead(it, text_of, WARM_CHARS if warm else COLD_CHARS)
+    budget, overlap = _start_policy(workers)
+    head, ended = _look_ahead(it, text_of, budget)
     if ended:
         # Less work than starting (or even calling) the workers costs.
         yield from _serial(model, head, text_of, capture_errors, render)
@@ -681,12 +706,13 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
     if max_in_flight == -1:
         max_in_flight = _BATCHES_PER_WORKER * workers
     local: list[T] = []
-    if not warm and OVERLAP_CHARS > 0:
+    if overlap:
         # Work here while the workers start: the first texts, whose results come
         # first anyway; the workers begin after them.
         local = _look_ahead(iter(head), text_of, OVERLAP_CHARS)[0]
         head = head[len(local):]
-    # The length of an input already in memory sizes the batches of remote backends.
+    # The length of an input already in memory sizes the batches: every worker gets
+    # some, and a remote backend no more tasks than pay.
     total = (sum(len(t) + _TEXT_COST_CHARS for t in map(text_of, items) if t is not None)
              if isinstance(items, Sequence) else None)
     dispatch = _dispatch(model, chain(head, it), codec, text_of, n_jobs, batch_size,

@@ -84,6 +84,7 @@ def test_jobs_two_gives_the_same_output(tmp_path, capsys, tiny_model, monkeypatc
 
     monkeypatch.setattr(_pool, "COLD_CHARS", 0)  # workers even for this small input
     monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "FORK_CHARS", 0)
     monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
     src = tmp_path / "many.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": f"{LOUD} {i}\n{CALM}"}) + "\n" for i in range(40))

@@ -22,6 +22,7 @@ def _workers_even_for_small_inputs(monkeypatch):
 
     monkeypatch.setattr(_pool, "COLD_CHARS", 0)
     monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "FORK_CHARS", 0)
     monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
 
 

@@ -38,6 +38,7 @@ def _dicts(analyses):
 def force_workers(monkeypatch):
     monkeypatch.setattr(_pool, "COLD_CHARS", 0)
     monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "FORK_CHARS", 0)
     monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
 
 
@@ -120,6 +121,7 @@ def test_input_over_the_budget_goes_to_the_workers(tiny_detector, monkeypatch):
 
     monkeypatch.setattr(_pool, "_start_call", counting)
     monkeypatch.setattr(_pool, "pool_is_warm", lambda workers: False)
+    monkeypatch.setattr(_pool, "START_METHOD", "loky")  # loky's cold start (forking: below)
     monkeypatch.setattr(_pool, "COLD_CHARS", 100)
     texts = [TEXTS[0]] * 3  # 3 x 86 characters: over a budget of 100
     assert tiny_detector.detect_many(texts, n_jobs=2) == [tiny_detector.detect(t) for t in texts]
@@ -216,6 +218,7 @@ def test_a_pool_started_by_the_call_overlaps_with_work_here(tiny_detector, monke
 
     monkeypatch.setattr(_pool, "_start_call", recording)
     monkeypatch.setattr(_pool, "pool_is_warm", lambda workers: False)
+    monkeypatch.setattr(_pool, "START_METHOD", "loky")  # forked workers need no overlap
     monkeypatch.setattr(_pool, "COLD_CHARS", 300)
     monkeypatch.setattr(_pool, "OVERLAP_CHARS", 150)
     texts = [f"Corrupt thugs number {i} ruin us! Calm day {i}." for i in range(20)]  # ~45 characters each
@@ -365,7 +368,7 @@ _FORK_SCRIPT = """
 import os, sys, threading
 sys.path.insert(0, {root!r})
 from propdetect import Detector, _pool
-_pool.COLD_CHARS = _pool.WARM_CHARS = _pool.OVERLAP_CHARS = 0
+_pool.COLD_CHARS = _pool.WARM_CHARS = _pool.FORK_CHARS = _pool.OVERLAP_CHARS = 0
 det = Detector.load()
 texts = {texts!r}
 got = det.detect_many(texts, n_jobs=2, batch_size=1)
@@ -424,3 +427,24 @@ def test_no_fork_with_other_threads_a_chosen_backend_or_off_linux(monkeypatch):
     monkeypatch.setattr(_pool.sys, "platform", "linux")
     monkeypatch.setattr(_pool, "START_METHOD", "loky")
     assert not _pool._forks()
+
+
+def test_start_policy_warm_forked_and_cold(monkeypatch):
+    """Workers up: a small budget; forked workers (cheap to start): a middling one and
+    no overlap; loky's cold start: the large budget, and this process works meanwhile."""
+    monkeypatch.setattr(_pool, "pool_is_warm", lambda workers: True)
+    assert _pool._start_policy(2) == (_pool.WARM_CHARS, False)
+    monkeypatch.setattr(_pool, "pool_is_warm", lambda workers: False)
+    monkeypatch.setattr(_pool, "_forks", lambda: True)
+    assert _pool._start_policy(2) == (_pool.FORK_CHARS, False)
+    monkeypatch.setattr(_pool, "_forks", lambda: False)
+    assert _pool._start_policy(2) == (_pool.COLD_CHARS, True)
+    assert _pool.WARM_CHARS < _pool.FORK_CHARS < _pool.COLD_CHARS
+
+
+def test_small_known_inputs_give_every_worker_batches():
+    # local backend (loky): 2 batches a worker at least, not under _MIN_BATCH_CHARS
+    assert _pool._batch_chars(None, 2) == _pool._BATCH_CHARS
+    assert _pool._batch_chars(10**7, 2) == _pool._BATCH_CHARS
+    assert _pool._batch_chars(32_000, 2) == 8_000
+    assert _pool._batch_chars(1_000, 2) == _pool._MIN_BATCH_CHARS
