@@ -8,15 +8,20 @@ worker). ``_detector`` and ``_stream`` import it; it imports neither.
 
 Policy (see :func:`imap`), so that asking for workers never costs time:
 
+- **Forked workers where that is safe.** On Linux, under joblib's default backend
+  and in a process with no other thread, local workers are forked from this
+  process (:func:`_forks`): they start in milliseconds with its modules and model
+  in memory. Elsewhere (and with ``PROPDETECT_START=loky``) they are loky's, which
+  start as new interpreters (~0.55 s of CPU each).
 - **Small inputs stay in this process.** Before anything is started, up to
-  :data:`COLD_CHARS` characters of input (:data:`WARM_CHARS` when the worker pool
-  is already running) are read ahead; an input that ends within that budget is
-  detected here, one text at a time, and no pool is started.
-- **No idle start.** When a larger input has to start the pool, this process
+  :data:`COLD_CHARS` characters of input (:data:`FORK_CHARS` when the workers would
+  be forked, :data:`WARM_CHARS` when they are already running) are read ahead; an
+  input that ends within that budget is detected here, one text at a time, and no
+  pool is started.
+- **No idle start.** When a larger input has to start loky's pool, this process
   detects the first :data:`OVERLAP_CHARS` characters itself while the workers
-  start (they take ~0.3 s of CPU each to import and decode the model) and
-  begin on the rest.
-- **The pool outlives the call.** joblib's default backend (loky) keeps its
+  start and begin on the rest.
+- **The pool outlives the call.** The forked pool, and loky's, keep their
   worker processes alive between calls, and each worker keeps the decoded model,
   keyed by a digest of its bytes: a second call pays neither the start nor the
   decode. Local workers are sent the path of a file holding the model, written
