@@ -107,6 +107,10 @@ def test_dask_600(benchmark, corpus, detector, record) -> None:
     import joblib
 
     texts = corpus.texts * 8
+    # A LocalCluster leaves MALLOC_TRIM_THRESHOLD_=65536 and OMP_NUM_THREADS=1 in this
+    # process's environment for good: restored below, so that the benchmarks after
+    # this one (subprocesses, training workers) do not inherit them.
+    saved_env = dict(os.environ)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=40) as cluster, \
             distributed.Client(cluster):
@@ -116,6 +120,8 @@ def test_dask_600(benchmark, corpus, detector, record) -> None:
 
         on_dask()  # the workers decode the model once and keep it
         x = _side_by_side(benchmark, lambda: [detector.detect(t) for t in texts], on_dask)
+    os.environ.clear()
+    os.environ.update(saved_env)
     record(what="Dask LocalCluster, 2 worker processes vs 1 process", articles=len(texts), **x)
     _show("dask 600", x)
 

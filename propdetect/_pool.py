@@ -220,14 +220,17 @@ def _ships_by_file() -> bool:
     return _backend_name() in ("LokyBackend", "MultiprocessingBackend")
 
 
-# Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then gives
+# Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536 (and a process
+# that started a LocalCluster keeps the setting in its environment for every process
+# it starts later): glibc then gives
 # back to the system every 64 KB freed at the top of the heap, and (any such
 # setting turns off glibc's adaptive thresholds) maps every block of 128 KB or more
 # anew. Detection frees and reallocates ~2 MB of arrays per article, so each
 # article faulted its memory in again: 7x the page faults and 25 % more time than in
 # a plain process (300 PTC dev articles, on the 2-core development machine). A
 # worker that decodes a model under such a setting keeps up to 16 MB of free heap
-# (still little beside the model) and takes blocks under 4 MB from the heap.
+# (still little beside the model) and takes blocks under 4 MB from the heap; so do
+# the command line's process and the training workers (_train._fit_head).
 _TRIM_KEEP = 16 << 20
 _MMAP_FROM = 4 << 20
 _malloc_tuned = False

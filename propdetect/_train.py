@@ -207,6 +207,12 @@ def _fit_head(k: int, *args: Any) -> tuple[int, dict[str, Any]]:
     they are done, in any order)."""
     from threadpoolctl import threadpool_limits
 
+    from ._pool import _roomier_malloc
+
+    # A worker started from a process that used Dask inherits its
+    # MALLOC_TRIM_THRESHOLD_=65536, under which every 780 KB vector of the solver
+    # is mapped and faulted in afresh: 25 % more CPU for the bundled recipe.
+    _roomier_malloc()
     # One BLAS thread, in workers and in this process alike: the dense products'
     # summation order, and so the last bits of the weights, then do not depend on
     # n_jobs (and two workers on two cores gain nothing from more threads).
@@ -293,6 +299,10 @@ def _fit_token_head(k: int, design: Any, y: np.ndarray,
     if y.min() == y.max():
         return k, (np.zeros(width), -10.0)
     from threadpoolctl import threadpool_limits
+
+    from ._pool import _roomier_malloc
+
+    _roomier_malloc()  # as in _fit_head
 
     with threadpool_limits(limits=1, user_api="blas"):  # as in _fit_head
         fit = fit_logistic(design, y, config.token_C, tol=_TOL,

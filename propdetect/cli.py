@@ -642,6 +642,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._pool import _roomier_malloc
+
+    # This is our process: undo a low MALLOC_TRIM_THRESHOLD_ inherited from a
+    # process that used Dask (see _pool._roomier_malloc); the workers do the same.
+    _roomier_malloc()
     try:
         return int(args.func(args))
     except CliError as exc:

@@ -448,3 +448,18 @@ def test_small_known_inputs_give_every_worker_batches():
     assert _pool._batch_chars(10**7, 2) == _pool._BATCH_CHARS
     assert _pool._batch_chars(32_000, 2) == 8_000
     assert _pool._batch_chars(1_000, 2) == _pool._MIN_BATCH_CHARS
+
+
+def test_command_line_and_training_workers_undo_a_low_malloc_trim_threshold(monkeypatch, tiny_docs):
+    """The CLI's process and the training workers call _roomier_malloc (a no-op unless
+    the environment set a low MALLOC_TRIM_THRESHOLD_, e.g. after a Dask LocalCluster)."""
+    from propdetect import cli
+    from propdetect._train import fit_detector
+    from tests.conftest import TINY_CONFIG
+
+    calls = []
+    monkeypatch.setattr(_pool, "_roomier_malloc", lambda: calls.append(1) or False)
+    assert cli.main(["techniques"]) == 0
+    assert calls == [1]
+    fit_detector(tiny_docs, TINY_CONFIG, n_jobs=1)  # heads and token fits in this process
+    assert len(calls) > 1
