@@ -308,9 +308,27 @@ def _pack(analysis: Analysis) -> tuple[Any, ...]:
         scores[i] = block[sc._row] if block is not None else list(sc.values())  # type: ignore[attr-defined]
     pa = [s.propaganda_score for s in sents]
     propaganda = None if pa[0] is None else np.array(pa, dtype=np.float64)
-    flagged = tuple((i, s.techniques, {t: list(v) for t, v in s.evidence.items()} if s.evidence else None)
-                    for i, s in enumerate(sents) if s.techniques)
+    flagged = tuple((i, s.techniques, _pack_evidence(s.evidence)) for i, s in enumerate(sents) if s.techniques)
     return (offsets, scores, propaganda, flagged, analysis.warnings)
+
+
+def _pack_evidence(evidence: Any) -> Any:
+    """A sentence's evidence for the trip back: None (no evidence), the three fields of
+    an :class:`_Evidence` as they are (no spans rebuilt on either side), or a plain
+    dict of lists (another kind of mapping)."""
+    if not evidence:
+        return None
+    if isinstance(evidence, _Evidence):
+        return (evidence._keys, evidence._ends, evidence._flat)
+    return {t: list(v) for t, v in evidence.items()}
+
+
+def _unpack_evidence(packed: Any) -> _Evidence:
+    if packed is None:
+        return _NO_EVIDENCE
+    if isinstance(packed, tuple):
+        return _Evidence._of(*packed)
+    return _Evidence(packed)
 
 
 def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysis:
@@ -335,7 +353,7 @@ def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysi
         else:
             techs, ev = hit
             out.append(_sentence(text[a:b], a, b, tuple(techs), of_row(ids, scores, i),
-                                 _Evidence(ev) if ev else _NO_EVIDENCE, pa[i]))
+                                 _unpack_evidence(ev), pa[i]))
     return Analysis(tuple(out), warnings_)
 
 
