@@ -26,10 +26,10 @@ def test_train(benchmark, corpus, record) -> None:
            train_documents=len(docs), train_sentences=sum(len(d.spans) for d in docs),
            config=config.to_dict())
     # A fresh pool, as `propdetect train` or training/build_bundled.py in their own
-    # process start (the detect benchmarks before this one leave loky's workers up).
-    from joblib.externals.loky import get_reusable_executor
+    # process start (the detect benchmarks before this one leave workers up).
+    from propdetect._pool import shutdown
 
-    get_reusable_executor().shutdown(wait=True)
+    shutdown()
     cpu_before = _tree_cpu()
     det = benchmark.pedantic(lambda: fit_detector(docs, config, name="bench", n_jobs=2),
                              rounds=1, iterations=1)

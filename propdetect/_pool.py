@@ -421,10 +421,10 @@ def pool_is_warm(workers: int) -> bool:
     other than joblib's loky (a Dask cluster, threads); with forked workers
     (:func:`_forks`), whether the forked pool of ``workers`` is up; else whether
     loky's reusable executor is alive with at least ``workers`` processes."""
-    name = _backend_name()
-    if name == "LokyBackend" and _forks():
+    if _forks():
         fork = _fork
         return fork is not None and fork[0] == workers
+    name = _backend_name()
     if name != "LokyBackend":
         return name not in ("MultiprocessingBackend", "")  # unknown: assume a cold start
     try:
@@ -442,7 +442,7 @@ def _start_call(n_jobs: int | None, tasks: Iterable[Any]) -> Any:
     """One call over ``tasks`` (joblib ``delayed`` triples), all submitted at once; a
     generator of results in order. The one place that starts workers (tests patch
     it): forked workers when :func:`_forks`, else joblib's active backend."""
-    if _backend_name() == "LokyBackend" and _forks():
+    if _forks():
         return _forked_call(effective_jobs(n_jobs), tasks)
     from joblib import Parallel
 
@@ -467,7 +467,8 @@ _FORK_POOL_THREADS = 3  # a multiprocessing Pool's handler threads in this proce
 
 
 def _forks() -> bool:
-    """Whether local workers are forked from this process (see above)."""
+    """Whether local workers are forked from this process (see above): only in
+    place of joblib's default backend, loky."""
     if START_METHOD != "auto" or not sys.platform.startswith("linux"):
         return False
     try:
@@ -478,8 +479,8 @@ def _forks() -> bool:
         if chosen is not None and type(chosen).__name__ != "_Sentinel":
             return False  # a backend somebody asked for
         backend, _ = parallel.get_active_backend()
-        if backend.nesting_level:
-            return False  # inside a joblib worker
+        if type(backend).__name__ != "LokyBackend" or backend.nesting_level:
+            return False  # another backend (a prefer/require hint), or inside a joblib worker
     except Exception:  # noqa: BLE001 -- joblib internals moved: do not fork
         return False
     own = _FORK_POOL_THREADS if _fork is not None else 0
@@ -508,19 +509,17 @@ def _fork_pool(workers: int) -> Any:
             return _fork[1]
         _stop_fork_pool_locked()
         pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
-        if not _fork_exit_registered:
-            atexit.register(_stop_fork_pool)  # before the interpreter tears the pool down under it
-            _fork_exit_registered.append(True)
         _fork = (workers, pool)
         return pool
-
-
-_fork_exit_registered: list[bool] = []
 
 
 def _stop_fork_pool() -> None:
     with _fork_lock:
         _stop_fork_pool_locked()
+
+
+# Before the interpreter tears a pool down under its own handler threads.
+atexit.register(_stop_fork_pool)
 
 
 def _stop_fork_pool_locked() -> None:
@@ -535,11 +534,13 @@ def shutdown() -> None:
     the next call starts them afresh."""
     _stop_fork_pool()
     try:
-        from joblib.externals.loky import get_reusable_executor
+        from joblib.externals.loky import reusable_executor as rex
 
-        get_reusable_executor().shutdown(wait=True)
-    except Exception:  # noqa: BLE001 -- nothing to stop
-        pass
+        executor = rex._executor  # None when loky's workers were never started
+    except Exception:  # noqa: BLE001 -- joblib internals moved: nothing we can stop
+        return
+    if executor is not None:
+        executor.shutdown(wait=True)
 
 
 def _forked_call(workers: int, tasks: Iterable[Any]) -> Iterator[Any]:
@@ -659,7 +660,7 @@ def _start_policy(workers: int) -> tuple[int, bool]:
     starting workers the slow way."""
     if pool_is_warm(workers):
         return WARM_CHARS, False
-    if _backend_name() == "LokyBackend" and _forks():
+    if _forks():
         return FORK_CHARS, False  # forked workers start at once
     return COLD_CHARS, OVERLAP_CHARS > 0
 

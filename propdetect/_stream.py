@@ -316,10 +316,10 @@ def analyze_records(detector: Detector, items: Iterable[T], *,
                     render: Callable[[str, Analysis], Any] | None = None) -> Iterator[tuple[T, Any]]:
     """Detect the text of each item, in order, with at most a window of work in flight.
 
-    The work runs in :func:`propdetect._pool.imap`: an input of less than about a
-    million characters is detected in this process (no workers are started),
-    a longer one on joblib workers that stay up between calls, a window of
-    batches (32 per worker) at a time.
+    The work runs in :func:`propdetect._pool.imap`: a small input is detected in
+    this process (no workers are started; the budgets are in that module), a
+    longer one on workers that stay up between calls, a window of batches (32 per
+    worker) at a time.
 
     Parameters
     ----------

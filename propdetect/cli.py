@@ -300,8 +300,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     try:
         if args.format == "csv":
             _write_line(out, csv_header(det.techniques, model))
-        # JSON Lines records are rendered by the workers (this process only writes
-        # them): with two workers, rendering here made this process the bottleneck.
+        # JSON Lines records are rendered where they are detected (by the workers,
+        # when there are some): this process only writes them.
         results = analyze_records(det, records, n_jobs=jobs, batch_size=args.batch_size,
                                   text_of=lambda r: r.text if isinstance(r, Document) else None,
                                   capture_errors=True,
