@@ -35,8 +35,9 @@ Policy (see :func:`imap`), so that asking for workers never costs time:
   backend's result collector, loky's temporary folder for memory-mapped
   arguments) and can hang or lose a memory-mapped argument.
 - **Cheap results.** A worker sends each analysis back as arrays (offsets,
-  one block of scores) and the few flagged sentences' techniques and evidence;
-  the texts are never sent back (the caller slices its own copy).
+  one block of scores, the flagged sentences' rows and evidence spans) and a few
+  shared tuples (their techniques, evidence keys and ends); no object per
+  sentence, and the texts are never sent back (the caller slices its own copy).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ import tempfile
 import threading
 import warnings
 import weakref
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -56,7 +58,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._results import _NO_EVIDENCE, Analysis, _Evidence, _Scores, _sentence
+from ._results import _NO_EVIDENCE, Analysis, _Evidence, _freeze_evidence, _Scores, _sentence
 
 __all__ = ["ModelCodec", "imap", "model_payload", "worker_model", "pool_is_warm", "shutdown"]
 
@@ -288,17 +290,25 @@ def worker_model(digest: str, blob: np.ndarray | str | None, codec: ModelCodec) 
 
 
 # -- results, compact ------------------------------------------------------------------
+# The results travel back as a few arrays and shared tuples per text, not as an
+# object per sentence: on two cores the calling process's share of the CPU (unpickling
+# the results and building the Sentences, with the garbage collections that so many
+# new objects set off) is taken from the workers', and on Dask that work also holds
+# up the scheduler's event loop in the same process.
 def _pack(analysis: Analysis) -> tuple[Any, ...]:
-    """An analysis as ``(offsets, scores, propaganda, flagged, warnings)``.
+    """An analysis as ``(offsets, scores, propaganda, flagged, warnings)``, no texts.
 
     ``offsets``: int64 array (n, 2); ``scores``: float64 array (n, k);
-    ``propaganda``: float64 array (n,) or None; ``flagged``: ``(i, techniques,
-    evidence)`` for the sentences that have techniques; no texts.
+    ``propaganda``: float64 array (n,) or None; ``flagged``: None when no sentence
+    has techniques, else ``(rows, techniques, keys, ends, spans)``: the flagged
+    sentences' indices (int64 array), for each of them its techniques and the keys
+    and span ends of its :class:`_Evidence` (tuples, shared between equal ones, so
+    that pickle sends each once), and all their spans in one flat ``array("q")``.
     """
     sents = analysis.sentences
     n = len(sents)
     if not n:
-        return (None, None, None, (), analysis.warnings)
+        return (None, None, None, None, analysis.warnings)
     offsets = np.array([(s.start, s.end) for s in sents], dtype=np.int64).reshape(n, 2)
     k = len(sents[0].scores)
     scores = np.empty((n, k), dtype=np.float64)
@@ -308,27 +318,16 @@ def _pack(analysis: Analysis) -> tuple[Any, ...]:
         scores[i] = block[sc._row] if block is not None else list(sc.values())  # type: ignore[attr-defined]
     pa = [s.propaganda_score for s in sents]
     propaganda = None if pa[0] is None else np.array(pa, dtype=np.float64)
-    flagged = tuple((i, s.techniques, _pack_evidence(s.evidence)) for i, s in enumerate(sents) if s.techniques)
+    rows = [i for i, s in enumerate(sents) if s.techniques]
+    if not rows:
+        return (offsets, scores, propaganda, None, analysis.warnings)
+    evidence = [_freeze_evidence(sents[i].evidence) for i in rows]
+    spans = array("q")
+    for ev in evidence:
+        spans.extend(ev._flat)  # type: ignore[attr-defined] - always _Evidence
+    flagged = (np.array(rows, dtype=np.int64), tuple(sents[i].techniques for i in rows),
+               tuple(ev._keys for ev in evidence), tuple(ev._ends for ev in evidence), spans)  # type: ignore[attr-defined]
     return (offsets, scores, propaganda, flagged, analysis.warnings)
-
-
-def _pack_evidence(evidence: Any) -> Any:
-    """A sentence's evidence for the trip back: None (no evidence), the three fields of
-    an :class:`_Evidence` as they are (no spans rebuilt on either side), or a plain
-    dict of lists (another kind of mapping)."""
-    if not evidence:
-        return None
-    if isinstance(evidence, _Evidence):
-        return (evidence._keys, evidence._ends, evidence._flat)
-    return {t: list(v) for t, v in evidence.items()}
-
-
-def _unpack_evidence(packed: Any) -> _Evidence:
-    if packed is None:
-        return _NO_EVIDENCE
-    if isinstance(packed, tuple):
-        return _Evidence._of(*packed)
-    return _Evidence(packed)
 
 
 def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysis:
@@ -336,25 +335,26 @@ def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysi
     offsets, scores, propaganda, flagged, warnings_ = packed
     if offsets is None:
         return Analysis((), warnings_)
+    n = len(offsets)
     scores.flags.writeable = False
-    found = {i: (techs, ev) for i, techs, ev in flagged}
-    pa = propaganda.tolist() if propaganda is not None else [None] * len(offsets)
+    starts, ends = offsets[:, 0].tolist(), offsets[:, 1].tolist()
+    techniques: list[tuple[str, ...]] = [()] * n
+    evidence: list[_Evidence] = [_NO_EVIDENCE] * n
+    if flagged is not None:
+        rows, techs, keys, span_ends, spans = flagged
+        of, lo = _Evidence._of, 0
+        for i, t, kk, ee in zip(rows.tolist(), techs, keys, span_ends):
+            techniques[i] = t
+            if kk:
+                hi = lo + ee[-1]
+                evidence[i] = of(kk, ee, spans[2 * lo : 2 * hi])
+                lo = hi
+    pa = propaganda.tolist() if propaganda is not None else [None] * n
     # The values are frozen here (a view of the score block, a compact evidence
     # map), so the Sentences are built without Sentence()'s checks, as detect builds
-    # them: this process unpacks every result while the workers compute, and on two
-    # cores its time is taken from theirs.
-    of_row = _Scores._of_row
-    no_techs: tuple[str, ...] = ()
-    out = []
-    for i, (a, b) in enumerate(offsets.tolist()):
-        hit = found.get(i)
-        if hit is None:
-            out.append(_sentence(text[a:b], a, b, no_techs, of_row(ids, scores, i), _NO_EVIDENCE, pa[i]))
-        else:
-            techs, ev = hit
-            out.append(_sentence(text[a:b], a, b, tuple(techs), of_row(ids, scores, i),
-                                 _unpack_evidence(ev), pa[i]))
-    return Analysis(tuple(out), warnings_)
+    # them.
+    return Analysis(tuple(map(_sentence, [text[a:b] for a, b in zip(starts, ends)], starts, ends, techniques,
+                              _Scores._of_rows(ids, scores), evidence, pa)), warnings_)
 
 
 # A worker renders (imap's ``render``) the analyses of texts up to this long; a

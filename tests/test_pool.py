@@ -54,6 +54,34 @@ def test_workers_give_what_detect_gives_in_order_long_documents_too(tiny_detecto
     assert all(t[s.start:s.end] == s.text for t, a in zip(texts, got) for s in a.sentences)
 
 
+def test_packed_results_round_trip_without_an_object_per_sentence():
+    import pickle
+    from array import array
+
+    from propdetect._results import Analysis, Sentence
+
+    text = "Thugs! Calm day. Traitors, all of them. Quiet."
+    sc = {"doubt": 0.1, "name_calling": 0.9}
+    sents = (
+        Sentence("Thugs!", 0, 6, ("name_calling",), sc, {"name_calling": [(0, 5)]}, 0.9),
+        Sentence("Calm day.", 7, 16, (), sc, {}, 0.1),
+        # flagged, no evidence; then two techniques, two spans for one of them
+        Sentence("Traitors, all of them.", 17, 39, ("doubt",), sc, {}, 0.6),
+        Sentence("Quiet.", 40, 46, ("name_calling", "doubt"), sc,
+                 {"name_calling": [(40, 45), (40, 42)], "doubt": [(41, 43)]}, 0.7),
+    )
+    analysis = Analysis(sents, ("a warning",))
+    packed = pickle.loads(pickle.dumps(_pool._pack(analysis), protocol=5))
+    rows, techniques, keys, ends, spans = packed[3]
+    assert rows.tolist() == [0, 2, 3] and isinstance(spans, array) and len(spans) == 2 * 4
+    back = _pool._unpack(packed, text, ("doubt", "name_calling"))
+    assert back == analysis and back.to_dict() == analysis.to_dict()
+    assert back.sentences[3].evidence["name_calling"] == ((40, 45), (40, 42))
+    calm = Analysis((Sentence("Calm day.", 7, 16, (), sc, {}, None),))
+    assert _pool._unpack(_pool._pack(calm), text, ("doubt", "name_calling")) == calm
+    assert _pool._unpack(_pool._pack(Analysis((), ("w",))), "", ()) == Analysis((), ("w",))
+
+
 def test_bundled_model_through_workers_matches_detect(force_workers):
     det = propdetect.Detector.load()
     texts = TEXTS[:3] + TEXTS[4:]
