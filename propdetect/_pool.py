@@ -462,8 +462,8 @@ def _start_call(n_jobs: int | None, tasks: Iterable[Any]) -> Any:
 # itself; anything else gets loky. PROPDETECT_START=loky turns it off.
 START_METHOD = os.environ.get("PROPDETECT_START", "auto")
 _fork_lock = threading.Lock()
-_fork: tuple[int, Any] | None = None  # (workers, multiprocessing Pool)
-_FORK_POOL_THREADS = 3  # a multiprocessing Pool's handler threads in this process
+_fork: tuple[int, Any] | None = None  # (workers, ProcessPoolExecutor)
+_FORK_POOL_THREADS = 2  # the forked pool's threads in this process: its manager and its queue's feeder
 
 
 def _forks() -> bool:
@@ -500,17 +500,34 @@ def _call(task: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]) -> A
 
 
 def _fork_pool(workers: int) -> Any:
-    """The forked pool of ``workers`` processes, started (or restarted) if need be."""
+    """The forked pool of ``workers`` processes, started (or restarted, after a
+    worker died) if need be.
+
+    A :class:`concurrent.futures.ProcessPoolExecutor` with the fork start method:
+    it forks all its workers at the first task, before its own threads start. A
+    ``multiprocessing.Pool`` waits for ever when a worker dies mid-task (killed for
+    want of memory, say), where this executor fails every pending task with
+    ``BrokenProcessPool``; and the Pool's worker-handler thread wakes at every result
+    still in the pipe, 0.04-0.06 s of this process's CPU per 600 articles.
+    """
     global _fork
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     with _fork_lock:
-        if _fork is not None and _fork[0] == workers:
+        if _fork is not None and _fork[0] == workers and not getattr(_fork[1], "_broken", False):
             return _fork[1]
         _stop_fork_pool_locked()
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_ignore_interrupts)
         _fork = (workers, pool)
         return pool
+
+
+def _fork_pids() -> list[int]:
+    """The process ids of the forked pool's workers (none before its first task)."""
+    fork = _fork
+    return [p.pid for p in (getattr(fork[1], "_processes", None) or {}).values()] if fork else []
 
 
 def _stop_fork_pool() -> None:
@@ -525,8 +542,13 @@ atexit.register(_stop_fork_pool)
 def _stop_fork_pool_locked() -> None:
     global _fork
     if _fork is not None:
-        _fork[1].terminate()
+        pool = _fork[1]
         _fork = None
+        # Stop the workers now: shutdown() alone would let a running batch (a long
+        # document, say) finish for nothing.
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def shutdown() -> None:
@@ -546,13 +568,24 @@ def shutdown() -> None:
 def _forked_call(workers: int, tasks: Iterable[Any]) -> Iterator[Any]:
     """Results of ``tasks`` on the forked pool, in order; the tasks are submitted
     now. A reader that stops early stops the pool too (its other tasks would run on
-    for nothing)."""
-    results = _fork_pool(workers).imap(_call, tasks, chunksize=1)
+    for nothing); so does a worker that dies, after which the next call starts a
+    new pool."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _fork_pool(workers)
+    futures = [pool.submit(_call, task) for task in tasks]
 
     def drain() -> Iterator[Any]:
         done = False
         try:
-            yield from results
+            for future in futures:
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    raise BrokenProcessPool(
+                        "a worker process died (killed for want of memory, or crashed); "
+                        "fewer workers (n_jobs, --jobs) need less memory") from exc
+                yield result
             done = True
         finally:
             if not done:

@@ -402,7 +402,8 @@ texts = {texts!r}
 got = det.detect_many(texts, n_jobs=2, batch_size=1)
 assert [a.to_dict() for a in got] == [det.detect(t).to_dict() for t in texts]
 forked = _pool._fork is not None
-pids = set(_pool._fork[1]._pool and [p.pid for p in _pool._fork[1]._pool]) if forked else set()
+pids = set(_pool._fork_pids())
+assert len(pids) == (2 if forked else 0)
 if forked:
     # an iter_detect stopped early stops the forked pool (its other tasks would run on)
     stream = det.iter_detect(iter(texts * 50), n_jobs=2, batch_size=1)
@@ -431,6 +432,58 @@ def test_forked_workers_give_what_detect_gives(start):
     if start == "auto":
         assert other_pids == "True" and stopped == "True"
     assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+
+
+_DYING_WORKER_SCRIPT = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from propdetect import Detector, _pool
+_pool.COLD_CHARS = _pool.WARM_CHARS = _pool.FORK_CHARS = _pool.OVERLAP_CHARS = 0
+det = Detector.load()
+texts = ["A calm report on the weather. " * 20, "Another calm line. " * 20] * 1000
+stream = det.iter_detect(iter(texts), n_jobs=2, batch_size=1)
+next(stream)
+if _pool._fork is not None:
+    pids = _pool._fork_pids()
+else:
+    from joblib.externals.loky import reusable_executor as rex
+    pids = list(rex._executor._processes)
+os.kill(pids[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+try:
+    for _ in stream:
+        pass
+    print("returned")
+except Exception as exc:
+    print(type(exc).__name__, "|", exc)
+# the next call works again, on new workers
+assert det.detect_many(texts[:4], n_jobs=2, batch_size=1) == [det.detect(t) for t in texts[:4]]
+print("again", _pool._fork is not None and pids[0] not in _pool._fork_pids())
+"""
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="SIGKILL, forked workers")
+@pytest.mark.parametrize("start", ["auto", "loky"])
+def test_a_worker_that_dies_fails_the_call_instead_of_hanging_it(start):
+    """A worker killed mid-task (say by the out-of-memory killer): the call raises
+    (multiprocessing.Pool would wait for its result for ever), and the next call
+    starts new workers."""
+    import os
+    import subprocess
+    import sys
+
+    code = _DYING_WORKER_SCRIPT.format(root=str(PKG.parent))
+    env = {**os.environ, "PROPDETECT_START": start}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    first, again = lines[0], lines[-1]
+    assert "Traceback" not in out.stderr
+    if start == "auto":
+        assert first.startswith("BrokenProcessPool | a worker process died")
+        assert again == "again True"
+    else:
+        assert first.startswith("TerminatedWorkerError")  # joblib's own
+        assert again == "again False"
 
 
 def test_no_fork_with_other_threads_a_chosen_backend_or_off_linux(monkeypatch):
