@@ -21,10 +21,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._frame import _plain, is_frame
 from ._sentences import iter_lines
 from ._taxonomy import TECHNIQUE_IDS, UnknownTechniqueError, technique_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
 
 __all__ = [
     "LabelledDocument",
@@ -734,6 +738,27 @@ def load_documents(source: Any, format: str | None = None, *,  # noqa: A002 -- t
     return docs, report
 
 
+# -- labelled data from a DataFrame ----------------------------------------------------
+def frame_records(df: pandas.DataFrame, required: Sequence[str] = ("text", "techniques")
+                  ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(where, record)`` pairs from a DataFrame's rows, for the record readers.
+
+    Raises
+    ------
+    DataError
+        A required column is missing.
+    """
+    cols = [str(c) for c in df.columns]
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise DataError(
+            f"DataFrame: missing column(s) {', '.join(missing)} (found: {', '.join(cols) or 'none'}); rename "
+            f"them, e.g. df.rename(columns={{'sentence': 'text'}})"
+        )
+    for index, row in zip(df.index, df.itertuples(index=False, name=None)):
+        yield f"DataFrame row {index!r}", {c: _plain(v) for c, v in zip(cols, row)}
+
+
 def _load_documents(source: Any, format: str | None = None, *,  # noqa: A002
                     labels: str | os.PathLike[str] | None = None, skip_bad_spans: bool = False,
                     skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
@@ -745,8 +770,6 @@ def _load_documents(source: Any, format: str | None = None, *,  # noqa: A002
                         f"a {type(source).__name__} is read as it is")
     if _is_hf(source, "Dataset") or _is_hf(source, "DatasetDict"):
         return documents_from_dataset(source, skip_bad_rows)
-    from ._frame import frame_records, is_frame
-
     if is_frame(source):
         return _documents_from_records(frame_records(source), skip_bad_rows=skip_bad_rows)
     if isinstance(source, bytes):

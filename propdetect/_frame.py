@@ -1,4 +1,5 @@
-"""Tables: results as one row per sentence (pandas or CSV), labelled data from a DataFrame.
+"""Tables: results as one row per sentence (pandas or CSV), and the DataFrame helpers
+that the readers of labelled data use (:func:`is_frame`, :func:`_plain`).
 
 pandas is optional (``pip install 'propdetect[pandas]'``) and imported only when a
 DataFrame is asked for; the rows themselves are plain tuples, which is what
@@ -10,15 +11,14 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._results import Analysis
 from ._taxonomy import TECHNIQUE_IDS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
-__all__ = ["COLUMNS", "TAIL_COLUMNS", "to_frame", "sentence_rows", "score_columns", "is_frame", "frame_records"]
+__all__ = ["COLUMNS", "TAIL_COLUMNS", "to_frame", "sentence_rows", "score_columns", "is_frame"]
 
 #: The columns before the scores: where the sentence is, what was found in it and
 #: its propaganda probability (empty for models without an "any technique" head).
@@ -43,6 +43,20 @@ def is_frame(obj: object) -> bool:
     """True for a pandas DataFrame (never imports pandas: if obj is one, pandas is imported already)."""
     mod = sys.modules.get("pandas")
     return mod is not None and isinstance(obj, mod.DataFrame)
+
+
+class Analysis(Protocol):
+    """What the tables read of a :class:`propdetect.Analysis`. This module does not
+    import ``_results``: ``Analysis.to_frame`` there calls :func:`to_frame` here."""
+
+    sentences: tuple[Any, ...]
+    warnings: tuple[str, ...]
+
+    def technique_counts(self) -> dict[str, int]: ...
+
+
+def _is_analysis(obj: object) -> bool:
+    return all(hasattr(obj, name) for name in ("sentences", "warnings", "technique_counts"))
 
 
 def score_columns(analyses: Iterable[Analysis]) -> list[str]:
@@ -123,11 +137,11 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
     []
     """
     pd = _pandas()
-    if isinstance(analyses, Analysis):
-        analyses = [analyses]
-    analyses = list(analyses)
+    if _is_analysis(analyses):
+        analyses = [analyses]  # type: ignore[list-item]
+    analyses = list(analyses)  # type: ignore[arg-type]
     for i, a in enumerate(analyses):
-        if not isinstance(a, Analysis):
+        if not _is_analysis(a):
             raise TypeError(f"to_frame() takes Analysis objects; item {i} is {type(a).__name__}")
     if sources is None:
         names: Sequence[Any] = range(len(analyses))
@@ -162,25 +176,3 @@ def _plain(value: Any) -> Any:
         value = value.item()
         return None if isinstance(value, float) and math.isnan(value) else value
     return value
-
-
-def frame_records(df: pandas.DataFrame, required: Sequence[str] = ("text", "techniques")
-                  ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, record)`` pairs from a DataFrame's rows, for the record readers.
-
-    Raises
-    ------
-    DataError
-        A required column is missing.
-    """
-    from ._corpus import DataError
-
-    cols = [str(c) for c in df.columns]
-    missing = [c for c in required if c not in cols]
-    if missing:
-        raise DataError(
-            f"DataFrame: missing column(s) {', '.join(missing)} (found: {', '.join(cols) or 'none'}); rename "
-            f"them, e.g. df.rename(columns={{'sentence': 'text'}})"
-        )
-    for index, row in zip(df.index, df.itertuples(index=False, name=None)):
-        yield f"DataFrame row {index!r}", {c: _plain(v) for c, v in zip(cols, row)}

@@ -544,3 +544,34 @@ def test_command_line_and_training_workers_undo_a_low_malloc_trim_threshold(monk
     assert calls == [1]
     fit_detector(tiny_docs, TINY_CONFIG, n_jobs=1)  # heads and token fits in this process
     assert len(calls) > 1
+
+
+def test_no_import_circle_in_the_package():
+    """No module of the package imports, even lazily inside a function or for type
+    checking only, a module that leads back to it."""
+    graph: dict[str, set[str]] = {}
+    for path in PKG.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    names.add(node.module.split(".")[0])
+                else:  # from . import x
+                    names.update(a.name for a in node.names)
+        graph[path.stem] = {n for n in names if (PKG / f"{n}.py").exists()} - {path.stem}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            m = todo.pop()
+            if m == goal:
+                return True
+            if m not in seen:
+                seen.add(m)
+                todo.extend(graph.get(m, ()))
+        return False
+
+    # __init__ re-exports everything; what is imported from it is the package as a whole
+    circles = sorted((a, b) for a, bs in graph.items() for b in bs if a != "__init__" and reaches(b, a))
+    assert not circles, f"import circles through: {circles}"
+    assert len(graph) > 20  # the package was read
