@@ -43,7 +43,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     text = "These traitors lie.\nThe bridge reopens.\n"
     (arts / "article1.txt").write_text(text, encoding="utf-8")
     labels = tmp_path / "spans.labels"
-    labels.write_text(f"1\tName_Calling,Labeling\t6\t14\n1\tObfuscation,Intentional_Vagueness,Confusion\t20\t26\n")
+    labels.write_text("1\tName_Calling,Labeling\t6\t14\n1\tObfuscation,Intentional_Vagueness,Confusion\t20\t26\n")
     return {"jsonl": jsonl, "csv": csv, "semeval2021": memes, "ptc": arts, "labels": labels}
 
 
