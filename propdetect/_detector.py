@@ -8,7 +8,7 @@ import os
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -293,10 +293,23 @@ class Detector:
         spans = split_sentences(text)
         if not spans:
             return Analysis(())
+        return Analysis(tuple(self._sentences(text, spans)), language_warnings(text))
+
+    def _detect_lazily(self, text: str) -> tuple[Iterator[Sentence], tuple[str, ...]]:
+        """``detect(text)`` as ``(sentences, warnings)``, the sentences made block by
+        block as they are read: what the sentences of a huge document cost in memory
+        is one block's, not the document's. The iterator is single-use."""
+        text = _check_text(text)
+        spans = split_sentences(text)
+        if not spans:
+            return iter(()), ()
+        return self._sentences(text, spans), language_warnings(text)
+
+    def _sentences(self, text: str, spans: list[tuple[int, int]]) -> Iterator[Sentence]:
+        """The sentences of ``text`` (split at ``spans``), scored block by block."""
         sents = [text[a:b] for a, b in spans]
         ids = self.techniques
         thr = self._thresholds
-        out: list[Sentence] = []
         base = 0
         for p, p_any, X in self._iter_blocks(sents):
             n = len(p)
@@ -326,10 +339,9 @@ class Detector:
                     evidence[i] = ev
             block_spans = spans[base : base + n]
             pa = p_any.tolist() if p_any is not None else [None] * n
-            out.extend(map(_sentence, sents[base : base + n], [a for a, _ in block_spans],
-                           [b for _, b in block_spans], found, _Scores._of_rows(ids, p), evidence, pa))
+            yield from map(_sentence, sents[base : base + n], [a for a, _ in block_spans],
+                           [b for _, b in block_spans], found, _Scores._of_rows(ids, p), evidence, pa)
             base += n
-        return Analysis(tuple(out), language_warnings(text))
 
     def _evidence(self, sentences: Sequence[str], spans: Sequence[tuple[int, int]], X: Any,
                   rows: list[int], ks: list[list[int]]) -> list[_Evidence]:

@@ -663,11 +663,18 @@ def _windows(items: Iterable[T], text_of: Callable[[T], str | None], batch_size:
 
 def _serial(model: Any, items: Iterable[T], text_of: Callable[[T], str | None],
             capture_errors: bool, render: Callable[[str, Analysis], Any] | None) -> Iterator[tuple[T, Any]]:
+    stream = getattr(render, "stream", None)
     for item in items:
         text = text_of(item)
         if text is None:
             yield item, None
             continue
+        if stream is not None and len(text) > RENDER_CHARS:
+            # A huge document, rendered as it is detected (see imap's render).
+            r = stream(text, model)
+            if r is not None:
+                yield item, r
+                continue
         r = _detect_one(model, text, capture_errors)
         yield item, (r if render is None or isinstance(r, str) else render(text, r))
 
@@ -732,7 +739,11 @@ def imap(model: Any, items: Iterable[T], codec: ModelCodec, *,
         work of turning results into output, done by the workers (on texts of at
         most :data:`RENDER_CHARS`; by this process for longer ones and when it
         detects itself). A top-level function (pickled by reference) whose value
-        pickles; it must not depend on where it runs.
+        pickles; it must not depend on where it runs. It may have a
+        ``stream(text, model)`` attribute, which this process uses instead for a
+        text over :data:`RENDER_CHARS` that it detects itself: a value that
+        detects as it is consumed (a detection error then surfaces there, not
+        as ``capture_errors``' message), or None to detect the usual way.
 
     Yields
     ------

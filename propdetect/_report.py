@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from ._frame import COLUMNS, TAIL_COLUMNS, sentence_rows
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._detector import Detector
 
 __all__ = ["render_text", "jsonl_record", "iter_jsonl_record", "jsonl_sentences", "JsonlSentences",
+           "StreamedSentences", "stream_jsonl_sentences",
            "summary_line", "csv_header", "csv_rows", "model_fields", "MODEL_COLUMNS"]
 
 #: The fields that name the model in every output record (see :func:`model_fields`).
@@ -127,7 +129,7 @@ def render_text(source: str, analysis: Analysis, *,
     return "\n".join(lines)
 
 
-def jsonl_record(source: str, analysis: Analysis | JsonlSentences, extra: Mapping[str, Any] | None = None,
+def jsonl_record(source: str, analysis: Analysis | JsonlSentences | StreamedSentences, extra: Mapping[str, Any] | None = None,
                  model: Mapping[str, Any] | None = None) -> str:
     """One JSON Lines record: ``{"source": ..., "sentences": [...], "warnings": [...]}``
     (+ ``extra`` fields first, + the ``model`` fields of :func:`model_fields` last).
@@ -157,12 +159,13 @@ def _sentence_json(s: Sentence) -> str:
     return json.dumps(d, ensure_ascii=False)
 
 
-def iter_jsonl_record(source: str, analysis: Analysis | JsonlSentences, extra: Mapping[str, Any] | None = None,
+def iter_jsonl_record(source: str, analysis: Analysis | JsonlSentences | StreamedSentences, extra: Mapping[str, Any] | None = None,
                       model: Mapping[str, Any] | None = None) -> Iterator[str]:
     """:func:`jsonl_record` in pieces (no newline), a few hundred sentences each, so
     that writing the record of a huge document never holds its whole JSON text:
     memory follows the piece, not the document. ``analysis`` may also be its
-    :func:`jsonl_sentences` (the sentences already rendered).
+    :func:`jsonl_sentences` (the sentences already rendered) or a
+    :class:`StreamedSentences` (the sentences detected as they are written).
 
     Examples
     --------
@@ -188,10 +191,12 @@ def iter_jsonl_record(source: str, analysis: Analysis | JsonlSentences, extra: M
     yield "]" + tail
 
 
-def _sentence_pieces(sents: Sequence[Sentence]) -> Iterator[str]:
-    for i in range(0, len(sents), _SENTENCES_PER_PIECE):
-        piece = ", ".join(_sentence_json(s) for s in sents[i : i + _SENTENCES_PER_PIECE])
-        yield piece if i == 0 else ", " + piece
+def _sentence_pieces(sents: Iterable[Sentence]) -> Iterator[str]:
+    it = iter(sents)
+    sep = ""
+    while chunk := list(islice(it, _SENTENCES_PER_PIECE)):
+        yield sep + ", ".join(map(_sentence_json, chunk))
+        sep = ", "
 
 
 # Analyses of at most this many sentences are rendered at once by
@@ -242,6 +247,50 @@ def jsonl_sentences(text: str, analysis: Analysis) -> JsonlSentences:
     if len(sents) > _EAGER_SENTENCES:
         return JsonlSentences(len(sents), flagged, analysis.warnings, None, sents)
     return JsonlSentences(len(sents), flagged, analysis.warnings, "".join(_sentence_pieces(sents)))
+
+
+class StreamedSentences:
+    """The sentences of a huge document, detected as :func:`iter_jsonl_record`
+    writes them, a block at a time: the document's analysis is never held whole.
+    Single use; ``n_sentences`` and ``n_flagged`` count what has been written.
+
+    Examples
+    --------
+    >>> from propdetect import Detector
+    >>> det = Detector.load()
+    >>> text = "Calm day. These traitors lie!"
+    >>> streamed = stream_jsonl_sentences(text, det)
+    >>> jsonl_record("doc.txt", streamed) == jsonl_record("doc.txt", det.detect(text))
+    True
+    >>> streamed.n_sentences
+    2
+    """
+
+    def __init__(self, sentences: Iterable[Sentence], warnings: Sequence[str]) -> None:
+        self._sentences = iter(sentences)
+        self.warnings = tuple(warnings)
+        self.n_sentences = self.n_flagged = 0
+
+    @property
+    def sentences(self) -> Iterator[Sentence]:
+        for s in self._sentences:
+            self.n_sentences += 1
+            self.n_flagged += bool(s.techniques)
+            yield s
+
+
+def stream_jsonl_sentences(text: str, model: Any) -> StreamedSentences | None:
+    """:func:`jsonl_sentences` of ``model.detect(text)``, detected lazily while it is
+    written (None for a model that cannot): how the calling process handles a
+    document too long to render at once (:func:`propdetect._pool.imap`)."""
+    lazily = getattr(model, "_detect_lazily", None)
+    if lazily is None:
+        return None
+    sentences, warnings = lazily(text)
+    return StreamedSentences(sentences, warnings)
+
+
+jsonl_sentences.stream = stream_jsonl_sentences  # type: ignore[attr-defined]
 
 
 def _csv_line(fields: Iterable[Any]) -> str:

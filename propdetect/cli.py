@@ -320,8 +320,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 elif args.format == "html":
                     html_errors.append((rec.label, rec.error))
             elif args.format == "jsonl":
-                summary.add_counts(result.n_sentences, result.n_flagged)
+                # a huge document's sentences are detected as they are written: count after
                 _write_pieces(out, iter_jsonl_record(rec.source, result, rec.output_fields(), model))
+                summary.add_counts(result.n_sentences, result.n_flagged)
             else:
                 summary.add(result)
                 if args.format == "html":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -261,3 +262,60 @@ def test_fuzz_cli_random_bytes(data, fmt, tmp_path_factory, capsys, tiny_model):
         assert recs[0]["source"] == files[0]  # the text file: a document or an error record
         assert all(("sentences" in r) != ("error" in r) for r in recs)
         assert sum("error" in r for r in recs) == n_errors
+
+
+def test_a_huge_document_is_detected_as_it_is_written_same_bytes(tmp_path, capsys, monkeypatch, tiny_model):
+    """A document over RENDER_CHARS, detected in this process, is scored a block at a
+    time while its record is written (the analysis is never held whole): the same
+    bytes and counts as the ordinary way."""
+    from propdetect import Detector, _detector, _pool, _report
+
+    long_text = "\n".join(f"{LOUD} Day {i} of the council. {CALM}" for i in range(_detector._CHUNK + 40))
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
+                           for i, t in enumerate([CALM, long_text, LOUD])), encoding="utf-8")
+    args = ("analyze", "--model", tiny_model, "--format", "jsonl", str(src))
+    status, whole, whole_err = run(capsys, *args)
+    assert status == EXIT_OK
+
+    lazy_calls: list[int] = []
+    real = Detector._detect_lazily
+
+    def spy(self, text):
+        lazy_calls.append(len(text))
+        return real(self, text)
+
+    monkeypatch.setattr(Detector, "_detect_lazily", spy)
+    monkeypatch.setattr(_pool, "RENDER_CHARS", 1000)
+    monkeypatch.setattr(_report, "_SENTENCES_PER_PIECE", 7)
+    status, streamed, streamed_err = run(capsys, *args)
+    assert status == EXIT_OK
+    assert lazy_calls == [len(long_text)]  # only the long one, once
+    assert streamed == whole  # same records
+    def counts(err):
+        return re.sub(r" in [0-9.]+ s.*", "", err)  # the time and rate differ
+    assert counts(streamed_err) == counts(whole_err) and "documents" in whole_err  # same summary counts
+    n = len(Detector.load(tiny_model).detect(long_text).sentences)
+    assert n > _detector._CHUNK and jsonl(streamed)[1]["sentences"][-1]["end"] == len(long_text)
+
+
+def test_streamed_sentences_are_made_block_by_block(tiny_model):
+    from propdetect import Detector, _detector, _report
+
+    det = Detector.load(tiny_model)
+    text = "\n".join(f"{LOUD} Day {i}." for i in range(3 * _detector._CHUNK))
+    scored: list[int] = []
+    real = det._iter_blocks
+
+    def blocks(sents):
+        for block in real(sents):
+            scored.append(len(block[0]))
+            yield block
+
+    det._iter_blocks = blocks  # type: ignore[method-assign]
+    streamed = _report.stream_jsonl_sentences(text, det)
+    it = streamed.sentences
+    next(it)
+    assert scored == [_detector._CHUNK] and streamed.n_sentences == 1  # one block, not the document
+    rest = sum(1 for _ in it)
+    assert streamed.n_sentences == rest + 1 == len(det.detect(text).sentences)
