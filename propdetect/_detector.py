@@ -307,8 +307,54 @@ class Detector:
 
     def _sentences(self, text: str, spans: list[tuple[int, int]]) -> Iterator[Sentence]:
         """The sentences of ``text`` (split at ``spans``), scored block by block."""
-        sents = [text[a:b] for a, b in spans]
         ids = self.techniques
+        for base, sents, p, p_any, rows, evidences in self._blocks(text, spans):
+            n = len(p)
+            found: list[tuple[str, ...]] = [()] * n
+            evidence: list[Any] = [_NO_EVIDENCE] * n
+            for i, ev in zip(rows, evidences):
+                # the evidence's keys are the named techniques, in order (both ways)
+                found[i] = ev.keys_tuple()
+                evidence[i] = ev
+            block_spans = spans[base : base + n]
+            pa = p_any.tolist() if p_any is not None else [None] * n
+            yield from map(_sentence, sents, [a for a, _ in block_spans], [b for _, b in block_spans], found,
+                           _Scores._of_rows(ids, p), evidence, pa)
+
+    def _detect_packed(self, text: str) -> tuple[Any, ...]:
+        """``_pool._pack(self.detect(text))``, made without the Sentence objects: what
+        a worker process sends back (its caller builds the sentences)."""
+        text = _check_text(text)
+        spans = split_sentences(text)
+        if not spans:
+            return (None, None, None, None, ())
+        blocks, any_blocks = [], []
+        rows: list[int] = []
+        techniques, keys, ends = [], [], []
+        flat = array("q")
+        for base, _, p, p_any, block_rows, evidences in self._blocks(text, spans):
+            blocks.append(p)
+            any_blocks.append(p_any)
+            for i, ev in zip(block_rows, evidences):
+                if ev.keys_tuple():
+                    rows.append(base + i)
+                    techniques.append(ev.keys_tuple())
+                    keys.append(ev._keys)
+                    ends.append(ev._ends)
+                    flat.extend(ev._flat)
+        scores = np.vstack(blocks).astype(np.float64, copy=False)
+        propaganda = None if any_blocks[0] is None else np.concatenate(any_blocks).astype(np.float64, copy=False)
+        flagged = ((np.array(rows, dtype=np.int64), tuple(techniques), tuple(keys), tuple(ends), flat)
+                   if rows else None)
+        return (np.array(spans, dtype=np.int64).reshape(-1, 2), scores, propaganda, flagged,
+                language_warnings(text))
+
+    def _blocks(self, text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+        """Per block of sentences: ``(base, texts, p, p_any, rows, evidence)``: the
+        index of its first sentence, their texts, the probabilities (read-only), the
+        "any technique" ones (or None), and the flagged rows (block indices, in
+        order) with the evidence of each, whose keys are its techniques."""
+        sents = [text[a:b] for a, b in spans]
         thr = self._thresholds
         base = 0
         for p, p_any, X in self._iter_blocks(sents):
@@ -319,12 +365,11 @@ class Detector:
             named = self._heads.decide(p, p_any)
             # Techniques each flagged sentence names, most confident first: highest
             # probability relative to its threshold, ties in technique order.
-            found: list[tuple[str, ...]] = [()] * n
-            evidence: list[Any] = [_NO_EVIDENCE] * n
+            rows: list[int] = []
+            evidence: list[_Evidence] = []
             row, k = np.nonzero(named)
             if len(row):
                 minus_rel = (-(p / np.maximum(thr, 1e-12))[row, k]).tolist()
-                rows: list[int] = []
                 ks: list[list[int]] = []
                 for i, _, kk in sorted(zip(row.tolist(), minus_rel, k.tolist())):
                     if rows and rows[-1] == i:
@@ -332,15 +377,8 @@ class Detector:
                     else:
                         rows.append(i)
                         ks.append([kk])
-                for i, ev in zip(rows, self._evidence(sents[base : base + n], spans[base : base + n],
-                                                      X, rows, ks)):
-                    # the evidence's keys are the named techniques, in order (both ways)
-                    found[i] = ev.keys_tuple()
-                    evidence[i] = ev
-            block_spans = spans[base : base + n]
-            pa = p_any.tolist() if p_any is not None else [None] * n
-            yield from map(_sentence, sents[base : base + n], [a for a, _ in block_spans],
-                           [b for _, b in block_spans], found, _Scores._of_rows(ids, p), evidence, pa)
+                evidence = self._evidence(sents[base : base + n], spans[base : base + n], X, rows, ks)
+            yield base, sents[base : base + n], p, p_any, rows, evidence
             base += n
 
     def _evidence(self, sentences: Sequence[str], spans: Sequence[tuple[int, int]], X: Any,

@@ -378,30 +378,35 @@ def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, te
                render_chars: int = 0) -> tuple[tuple[str, ...], list[Any]]:
     """Worker side: detect each text of a batch; ``(technique ids, results)``.
 
-    Each result is packed (:func:`_pack`), or with ``render`` and a text of at most
+    Each result is packed (:func:`_pack`, or the model's ``_detect_packed(text)``,
+    which gives the same without the Sentence objects), or with ``render`` and a text of at most
     ``render_chars`` (the caller's :data:`RENDER_CHARS`), ``render(text, analysis)``
     wrapped in :class:`_Rendered`.
     A text that fails comes back as its error message (``"Type: message"``) when
     ``capture_errors``; otherwise the error propagates.
     """
     model = worker_model(digest, blob, codec)
+    # A model may give the packed form directly (Detector._detect_packed), without
+    # building the Sentence objects that _pack would take apart again.
+    packed = getattr(model, "_detect_packed", None)
     out: list[Any] = []
     for text in texts:
-        r = _detect_one(model, text, capture_errors)
+        rendered = render is not None and len(text) <= render_chars
+        r = _detect_one(model, text, capture_errors, None if rendered else packed)
         if isinstance(r, str):
             out.append(r)
-        elif render is not None and len(text) <= render_chars:
-            out.append(_Rendered(render(text, r)))
+        elif rendered:
+            out.append(_Rendered(render(text, r)))  # type: ignore[misc]
         else:
-            out.append(_pack(r))
+            out.append(r if packed is not None else _pack(r))
     return tuple(getattr(model, "techniques", ())), out
 
 
-def _detect_one(model: Any, text: str, capture_errors: bool) -> Any:
-    """``model.detect(text)``; when ``capture_errors``, a failure as its message
-    (``"Type: message"``) instead of an exception."""
+def _detect_one(model: Any, text: str, capture_errors: bool, detect: Callable[[str], Any] | None = None) -> Any:
+    """``model.detect(text)`` (or ``detect(text)``); when ``capture_errors``, a
+    failure as its message (``"Type: message"``) instead of an exception."""
     try:
-        return model.detect(text)
+        return (detect or model.detect)(text)
     except Exception as exc:  # noqa: BLE001 -- reported per text by the caller
         if not capture_errors:
             raise

@@ -575,3 +575,17 @@ def test_no_import_circle_in_the_package():
     circles = sorted((a, b) for a, bs in graph.items() for b in bs if a != "__init__" and reaches(b, a))
     assert not circles, f"import circles through: {circles}"
     assert len(graph) > 20  # the package was read
+
+
+def test_packed_detection_is_what_detect_gives_packed(tiny_detector):
+    """Workers call Detector._detect_packed: no Sentence objects, the same packed
+    result as _pack(detect(text)), for every kind of text (multi-block too)."""
+    import pickle
+
+    det = propdetect.Detector.load()
+    for model in (tiny_detector, det):
+        for text in TEXTS:
+            want = model.detect(text)
+            packed = model._detect_packed(text)
+            assert pickle.dumps(packed) == pickle.dumps(_pool._pack(want))
+            assert _pool._unpack(packed, text, model.techniques) == want

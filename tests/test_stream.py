@@ -88,14 +88,16 @@ def test_model_travels_as_bytes_and_is_decoded_once_per_digest(tiny_detector, mo
 
 def test_detect_batch_captures_a_failing_text(tiny_detector, monkeypatch):
     digest, blob = _pool.model_payload(tiny_detector, CODEC)
-    real_detect = Detector.detect
+    def failing(real):
+        def boom(self, text):
+            if text == "bad":
+                raise ValueError("kaput")
+            return real(self, text)
+        return boom
 
-    def boom(self, text):
-        if text == "bad":
-            raise ValueError("kaput")
-        return real_detect(self, text)
-
-    monkeypatch.setattr(type(tiny_detector), "detect", boom)
+    # workers call _detect_packed (detect when they render): both fail on "bad"
+    monkeypatch.setattr(type(tiny_detector), "detect", failing(Detector.detect))
+    monkeypatch.setattr(type(tiny_detector), "_detect_packed", failing(Detector._detect_packed))
     ids, out = _pool._run_batch(digest, blob, CODEC, ["fine.", "bad"], capture_errors=True)
     assert ids == tiny_detector.techniques
     assert isinstance(out[0], tuple) and out[1] == "ValueError: kaput"
