@@ -23,7 +23,7 @@ from ._tokens import tokenize
 from ._heads import Heads
 from ._language import language_warnings
 from ._persist import read_model, write_model
-from ._pool import ModelCodec, imap
+from ._pool import ModelCodec, imap, packed
 from ._results import _NO_EVIDENCE, Analysis, Sentence, _Evidence, _Scores, _sentence
 from ._sentences import split_sentences
 from ._vectors import WordVectors
@@ -328,26 +328,15 @@ class Detector:
         spans = split_sentences(text)
         if not spans:
             return (None, None, None, None, ())
-        blocks, any_blocks = [], []
-        rows: list[int] = []
-        techniques, keys, ends = [], [], []
-        flat = array("q")
-        for base, _, p, p_any, block_rows, evidences in self._blocks(text, spans):
-            blocks.append(p)
-            any_blocks.append(p_any)
-            for i, ev in zip(block_rows, evidences):
-                if ev.keys_tuple():
-                    rows.append(base + i)
-                    techniques.append(ev.keys_tuple())
-                    keys.append(ev._keys)
-                    ends.append(ev._ends)
-                    flat.extend(ev._flat)
-        scores = np.vstack(blocks).astype(np.float64, copy=False)
-        propaganda = None if any_blocks[0] is None else np.concatenate(any_blocks).astype(np.float64, copy=False)
-        flagged = ((np.array(rows, dtype=np.int64), tuple(techniques), tuple(keys), tuple(ends), flat)
-                   if rows else None)
-        return (np.array(spans, dtype=np.int64).reshape(-1, 2), scores, propaganda, flagged,
-                language_warnings(text))
+        blocks = list(self._blocks(text, spans))
+        scores = np.vstack([p for _, _, p, _, _, _ in blocks]).astype(np.float64, copy=False)
+        p_any = [p_any for _, _, _, p_any, _, _ in blocks]
+        propaganda = None if p_any[0] is None else np.concatenate(p_any).astype(np.float64, copy=False)
+        # a sentence is flagged when its evidence names techniques (as in _sentences)
+        flagged = ((base + i, ev.keys_tuple(), ev) for base, _, _, _, rows, evidence in blocks
+                   for i, ev in zip(rows, evidence) if ev.keys_tuple())
+        return packed(np.array(spans, dtype=np.int64).reshape(-1, 2), scores, propaganda, flagged,
+                      language_warnings(text))
 
     def _blocks(self, text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
         """Per block of sentences: ``(base, texts, p, p_any, rows, evidence)``: the
@@ -450,7 +439,7 @@ class Detector:
         batch_size : int, optional
             At most this many texts per task sent to a worker. By default tasks
             are cut by length only: about 40,000 characters on local workers,
-            160,000 on Dask (where a task costs more), so that the workers
+            up to 320,000 on Dask (where a task costs more), so that the workers
             finish together whatever the texts' lengths.
 
         Returns

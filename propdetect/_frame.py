@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._taxonomy import TECHNIQUE_IDS
 
@@ -45,6 +45,7 @@ def is_frame(obj: object) -> bool:
     return mod is not None and isinstance(obj, mod.DataFrame)
 
 
+@runtime_checkable
 class Analysis(Protocol):
     """What the tables read of a :class:`propdetect.Analysis`. This module does not
     import ``_results``: ``Analysis.to_frame`` there calls :func:`to_frame` here."""
@@ -53,10 +54,6 @@ class Analysis(Protocol):
     warnings: tuple[str, ...]
 
     def technique_counts(self) -> dict[str, int]: ...
-
-
-def _is_analysis(obj: object) -> bool:
-    return all(hasattr(obj, name) for name in ("sentences", "warnings", "technique_counts"))
 
 
 def score_columns(analyses: Iterable[Analysis]) -> list[str]:
@@ -137,11 +134,11 @@ def to_frame(analyses: Analysis | Iterable[Analysis], sources: Sequence[Any] | N
     []
     """
     pd = _pandas()
-    if _is_analysis(analyses):
-        analyses = [analyses]  # type: ignore[list-item]
-    analyses = list(analyses)  # type: ignore[arg-type]
+    if isinstance(analyses, Analysis):
+        analyses = [analyses]
+    analyses = list(analyses)
     for i, a in enumerate(analyses):
-        if not _is_analysis(a):
+        if not isinstance(a, Analysis):
             raise TypeError(f"to_frame() takes Analysis objects; item {i} is {type(a).__name__}")
     if sources is None:
         names: Sequence[Any] = range(len(analyses))

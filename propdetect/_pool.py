@@ -60,7 +60,7 @@ import numpy as np
 
 from ._results import _NO_EVIDENCE, Analysis, _Evidence, _freeze_evidence, _Scores, _sentence
 
-__all__ = ["ModelCodec", "imap", "model_payload", "worker_model", "pool_is_warm", "shutdown"]
+__all__ = ["ModelCodec", "imap", "packed", "model_payload", "worker_model", "pool_is_warm", "shutdown"]
 
 T = TypeVar("T")
 
@@ -318,16 +318,27 @@ def _pack(analysis: Analysis) -> tuple[Any, ...]:
         scores[i] = block[sc._row] if block is not None else list(sc.values())  # type: ignore[attr-defined]
     pa = [s.propaganda_score for s in sents]
     propaganda = None if pa[0] is None else np.array(pa, dtype=np.float64)
-    rows = [i for i, s in enumerate(sents) if s.techniques]
-    if not rows:
-        return (offsets, scores, propaganda, None, analysis.warnings)
-    evidence = [_freeze_evidence(sents[i].evidence) for i in rows]
+    flagged = ((i, s.techniques, _freeze_evidence(s.evidence)) for i, s in enumerate(sents) if s.techniques)
+    return packed(offsets, scores, propaganda, flagged, analysis.warnings)
+
+
+def packed(offsets: np.ndarray, scores: np.ndarray, propaganda: np.ndarray | None,
+           flagged: Iterable[tuple[int, tuple[str, ...], Any]], warnings_: tuple[str, ...]) -> tuple[Any, ...]:
+    """The form of :func:`_pack` from its parts: ``flagged`` gives ``(row,
+    techniques, evidence)`` for each sentence that has techniques, in order, its
+    evidence an :class:`_Evidence` (what ``Detector._detect_packed`` also uses)."""
+    rows: list[int] = []
+    techniques, keys, ends = [], [], []
     spans = array("q")
-    for ev in evidence:
-        spans.extend(ev._flat)  # type: ignore[attr-defined] - always _Evidence
-    flagged = (np.array(rows, dtype=np.int64), tuple(sents[i].techniques for i in rows),
-               tuple(ev._keys for ev in evidence), tuple(ev._ends for ev in evidence), spans)  # type: ignore[attr-defined]
-    return (offsets, scores, propaganda, flagged, analysis.warnings)
+    for i, techs, ev in flagged:
+        rows.append(i)
+        techniques.append(techs)
+        keys.append(ev._keys)
+        ends.append(ev._ends)
+        spans.extend(ev._flat)
+    found = ((np.array(rows, dtype=np.int64), tuple(techniques), tuple(keys), tuple(ends), spans)
+             if rows else None)
+    return (offsets, scores, propaganda, found, warnings_)
 
 
 def _unpack(packed: tuple[Any, ...], text: str, ids: tuple[str, ...]) -> Analysis:
@@ -834,10 +845,11 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
                 ids, p = next(results)
                 if isinstance(p, _Rendered):
                     yield item, p.value
-                elif isinstance(p, str) or render is None:
-                    yield item, (p if isinstance(p, str) else _unpack(p, text, ids))
+                elif isinstance(p, str):
+                    yield item, p
                 else:
-                    yield item, render(text, _unpack(p, text, ids))
+                    a = _unpack(p, text, ids)
+                    yield item, (a if render is None else render(text, a))
             for _ in calls:  # every result is in: let the call end before the next starts
                 pass
             calls = None

@@ -139,7 +139,7 @@ def _fit_technique(design: Any, variants: Sequence[np.ndarray], y: np.ndarray,
         tr, te = folds != f, folds == f
         parts.append((tr, te, design.rows(tr), design.rows(te), class_weights(y[tr], config.class_weight)))
 
-    def cv_f1(v: int, C: float, fold_designs: list[tuple[Any, Any]]) -> tuple[float, np.ndarray]:
+    def cv_f1(C: float, fold_designs: list[tuple[Any, Any]]) -> tuple[float, np.ndarray]:
         z = np.zeros(n)
         for (tr, te, _, _, sw), (d_tr, d_te) in zip(parts, fold_designs):
             if y[tr].min() == y[tr].max():  # a fold with no positive (or no negative)
@@ -154,7 +154,7 @@ def _fit_technique(design: Any, variants: Sequence[np.ndarray], y: np.ndarray,
         cols = variants[v]
         fold_designs = [(d_tr.dense_columns(cols), d_te.dense_columns(cols)) for _, _, d_tr, d_te, _ in parts]
         for C in Cs:
-            tried[v, C] = cv_f1(v, C, fold_designs)
+            tried[v, C] = cv_f1(C, fold_designs)
     best: tuple[float, int, float, np.ndarray] = (-1.0, 0, config.C_grid[0], np.zeros(n))
     for v in range(len(variants)):
         for C in config.C_grid:
