@@ -1,9 +1,10 @@
-"""Measurements that need a fresh interpreter: run as ``python benchmarks/_child.py MODE TEXTS.json``.
+"""Measurements that need a fresh interpreter: run as ``python benchmarks/_child.py MODE TEXTS.json [MODEL]``.
 
 ``cold``: seconds for ``import propdetect`` + ``Detector.load()`` + the first ``detect``
 call on the first text. ``rss``: peak resident memory after import and load, and after
 ``detect`` over every text (``VmHWM`` on Linux). Prints one JSON object on stdout.
 
+``MODEL`` is a name or folder for ``Detector.load`` (default: the default model).
 Nothing but the standard library is imported before the clock starts.
 """
 
@@ -34,7 +35,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / 1e6
 
 
-def cold(texts: list[str]) -> dict[str, float]:
+def cold(texts: list[str], model: str | None = None) -> dict[str, float]:
     """Time import, load and first call, each and together (wall clock), and the
     CPU time of all three (less sensitive to other load on a shared machine)."""
     c0 = time.process_time()
@@ -42,7 +43,7 @@ def cold(texts: list[str]) -> dict[str, float]:
     import propdetect
 
     t1 = time.perf_counter()
-    det = propdetect.Detector.load()
+    det = propdetect.Detector.load(model)
     t2 = time.perf_counter()
     det.detect(texts[0])
     t3 = time.perf_counter()
@@ -50,21 +51,21 @@ def cold(texts: list[str]) -> dict[str, float]:
             "cpu_s": time.process_time() - c0}
 
 
-def rss(texts: list[str]) -> dict[str, float]:
+def rss(texts: list[str], model: str | None = None) -> dict[str, float]:
     """Peak RSS after load, then after detecting every text."""
     import propdetect
 
-    det = propdetect.Detector.load()
+    det = propdetect.Detector.load(model)
     after_load = _peak_rss_mb()
     n = sum(len(det.detect(t).sentences) for t in texts)
     return {"after_load_mb": after_load, "peak_mb": _peak_rss_mb(), "sentences": n}
 
 
 def main(argv: list[str]) -> int:
-    mode, path = argv
+    mode, path, *model = argv
     with open(path, encoding="utf-8") as fh:
         texts = json.load(fh)
-    out = {"cold": cold, "rss": rss}[mode](texts)
+    out = {"cold": cold, "rss": rss}[mode](texts, *model)
     print(json.dumps(out))
     return 0
 

@@ -108,3 +108,13 @@ def record(benchmark, corpus: BenchCorpus) -> Callable[..., None]:  # noqa: ANN0
         {"corpus": corpus.name, "sentences": corpus.n_sentences, "documents": len(corpus.texts)}
     )
     return benchmark.extra_info.update
+
+
+@pytest.fixture(scope="session")
+def texts_file(corpus, tmp_path_factory) -> Path:
+    """The corpus texts in a temporary JSON file, for the child processes."""
+    import json
+
+    path = tmp_path_factory.mktemp("bench") / "texts.json"
+    path.write_text(json.dumps(corpus.texts), encoding="utf-8")
+    return path

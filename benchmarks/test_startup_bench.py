@@ -12,20 +12,12 @@ import pytest
 CHILD = Path(__file__).with_name("_child.py")
 
 
-def _run_child(mode: str, texts_file: Path) -> dict:
-    proc = subprocess.run([sys.executable, str(CHILD), mode, str(texts_file)],
+def _run_child(mode: str, texts_file: Path, model: str | None = None) -> dict:
+    proc = subprocess.run([sys.executable, str(CHILD), mode, str(texts_file), *([model] if model else [])],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{CHILD} {mode} failed (exit {proc.returncode}):\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def texts_file(corpus, tmp_path_factory) -> Path:
-    """The corpus texts in a temporary JSON file, for the child processes."""
-    path = tmp_path_factory.mktemp("bench") / "texts.json"
-    path.write_text(json.dumps(corpus.texts), encoding="utf-8")
-    return path
 
 
 @pytest.mark.benchmark(group="cold start")

@@ -16,22 +16,32 @@ from typing import Any
 
 import numpy as np
 
+from ._accurate import (ACCURATE_KIND, EncoderPart, is_accurate_folder, read_accurate, token_evidence,
+                        write_accurate)
 from ._cues import CueTable
 from ._evidence import TokenModel, linear_evidence
 from ._features import DocStats, Featurizer, doc_stats
 from ._tokens import tokenize
-from ._heads import Heads
+from ._heads import Heads, decide
 from ._language import language_warnings
-from ._persist import read_model, write_model
+from ._persist import ModelFormatError, read_model, write_model
 from ._pool import ModelCodec, imap, packed
 from ._results import _NO_EVIDENCE, Analysis, Sentence, _Evidence, _Scores, _sentence
 from ._sentences import split_sentences
 from ._vectors import WordVectors
 
-__all__ = ["Detector", "BUNDLED_MODEL"]
+__all__ = ["Detector", "BUNDLED_MODEL", "BUNDLED_MODELS", "DEFAULT_MODEL"]
 
-#: Name of the model folder shipped inside the package (``propdetect/models/``).
+#: Name of the linear model's folder shipped inside the package (``propdetect/models/``).
 BUNDLED_MODEL = "ptc2020"
+
+#: The bundled models by the names ``Detector.load`` and ``--model`` take: ``fast``
+#: (the linear model; its folder name ``ptc2020`` works too) and ``accurate``
+#: (the linear model and a fine-tuned encoder, see :mod:`propdetect._accurate`).
+BUNDLED_MODELS = {"fast": BUNDLED_MODEL, BUNDLED_MODEL: BUNDLED_MODEL, "accurate": "accurate"}
+
+#: The model of ``detect()``, ``Detector.load()`` and ``propdetect analyze`` when none is named.
+DEFAULT_MODEL = "fast"
 
 # Sentences scored per block: bounds the temporary (n_nonzeros x n_techniques)
 # array to a few MB whatever the document's length.
@@ -86,12 +96,22 @@ class Detector:
     """
 
     def __init__(self, featurizer: Featurizer, arrays: Mapping[str, np.ndarray],
-                 metadata: Mapping[str, Any]) -> None:
+                 metadata: Mapping[str, Any], encoder: EncoderPart | None = None) -> None:
         self._featurizer = featurizer
         techniques = tuple(metadata["techniques"])
         self._heads = Heads.from_arrays(arrays, len(featurizer.vocabulary_))
         self._coef_lex = self._heads.coef_lex  # the techniques' lexical weights (evidence)
-        self._thresholds = self._heads.thresholds
+        # The scorers: the linear one (featurizer + heads) always; with an encoder
+        # half (the accurate model) both, combined by its rule and thresholds.
+        self._encoder = encoder
+        if encoder is not None:
+            if len(encoder.combination.thresholds) != len(techniques):
+                raise ModelFormatError("the encoder's combination does not fit the linear model's techniques")
+            self._thresholds = encoder.combination.thresholds
+            self._any_threshold: float | None = encoder.combination.any_threshold
+        else:
+            self._thresholds = self._heads.thresholds
+            self._any_threshold = self._heads.any_threshold
         self._token_model = (
             TokenModel(arrays["tok_word"], arrays["tok_dense"], arrays["tok_intercept"],
                        featurizer.vectors)
@@ -121,7 +141,16 @@ class Detector:
     def propaganda_threshold(self) -> float | None:
         """The propaganda probability from which a sentence is flagged, or ``None``
         for a model without an "any technique" head."""
-        return self._heads.any_threshold
+        return self._any_threshold
+
+    @property
+    def kind(self) -> str:
+        """``"accurate"`` (linear model + encoder) or ``"linear"``."""
+        return ACCURATE_KIND if self._encoder is not None else "linear"
+
+    def _decide(self, p: np.ndarray, p_any: np.ndarray | None) -> np.ndarray:
+        """Which techniques each sentence names, with this detector's thresholds."""
+        return decide(p, self._thresholds, p_any, self._any_threshold)
 
     def with_thresholds(self, thresholds: float | Mapping[str, float]) -> Detector:
         """A detector that decides with other thresholds (this one is unchanged).
@@ -156,7 +185,7 @@ class Detector:
         from ._taxonomy import UnknownTechniqueError, technique
 
         thr = self._thresholds.copy()
-        any_thr = self._heads.any_threshold
+        any_thr = self._any_threshold
         if isinstance(thresholds, Mapping):
             items = list(thresholds.items())
         else:
@@ -177,6 +206,12 @@ class Detector:
             if tid not in self.techniques:
                 raise ValueError(f"this model does not score {tid!r}; it scores {', '.join(self.techniques)}")
             thr[self.techniques.index(tid)] = float(value)
+        if self._encoder is not None:
+            part = EncoderPart(self._encoder.scorer, self._encoder.combination.with_thresholds(thr, any_thr),
+                               self._encoder.onnx_bytes, self._encoder.tokenizer_json)
+            meta = dict(self.metadata)
+            meta["combination"] = part.combination.to_dict(self.techniques)
+            return type(self)(self._featurizer, self._arrays, meta, part)
         arrays = dict(self._arrays)
         arrays["thresholds"] = thr
         if any_thr is not None and "any_head" in arrays:
@@ -188,12 +223,16 @@ class Detector:
     # -- loading and saving ----------------------------------------------------
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Detector:
-        """Load a model folder; with no path, the bundled model (cached per process).
+        """Load a bundled model by name, or a model folder; with nothing, the default
+        bundled model. Bundled models are read once per process and shared.
 
         Parameters
         ----------
         path : str or path-like, optional
-            A folder written by :meth:`save` or ``propdetect train --out``.
+            ``"fast"`` (the linear model, also ``"ptc2020"``), ``"accurate"`` (the
+            linear model and a fine-tuned encoder), or a folder written by
+            :meth:`save` or ``propdetect train --out`` (a folder whose name is one
+            of these words is read as ``./NAME``).
 
         Raises
         ------
@@ -203,13 +242,19 @@ class Detector:
             The model needs another scikit-learn minor version or file format.
         """
         if path is None:
-            return _bundled()
+            return _bundled(DEFAULT_MODEL)
+        if isinstance(path, str) and path in BUNDLED_MODELS:
+            return _bundled(path)
+        folder = Path(path)
+        if is_accurate_folder(folder):
+            return _read_accurate(folder)
         meta, vocabulary, arrays = read_model(path)
         return cls._from_parts(meta, vocabulary, arrays)
 
     @classmethod
     def _from_parts(cls, meta: Mapping[str, Any], vocabulary: list[str],
-                    arrays: Mapping[str, np.ndarray]) -> Detector:
+                    arrays: Mapping[str, np.ndarray], encoder: EncoderPart | None = None,
+                    accurate_meta: Mapping[str, Any] | None = None) -> Detector:
         vectors = None
         if "wv_words" in arrays:
             name = (meta.get("word_vectors") or {}).get("name", "custom")
@@ -219,7 +264,19 @@ class Detector:
                                   arrays.get("vec_mean"), arrays.get("vec_scale"))
         if "cue_lift" in arrays and vectors is not None:
             f.set_cues(CueTable(arrays["cue_lift"], vectors), arrays["cue_mean"], arrays["cue_scale"])
+        if encoder is not None and accurate_meta is not None:
+            if list(accurate_meta.get("techniques", [])) != list(meta["techniques"]):
+                raise ModelFormatError("the accurate model's techniques are not its linear model's")
+            full = dict(accurate_meta)
+            full.setdefault("config", meta.get("config", {}))
+            full["linear_metadata"] = dict(meta)
+            return cls(f, arrays, full, encoder)
         return cls(f, arrays, meta)
+
+    def _linear_metadata(self) -> dict[str, Any]:
+        """The linear half's own metadata (the whole metadata for a linear model)."""
+        meta = dict(self.metadata)
+        return dict(meta["linear_metadata"]) if "linear_metadata" in meta else meta
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write this model to a folder that :meth:`load` reads.
@@ -227,16 +284,33 @@ class Detector:
         Returns
         -------
         pathlib.Path
-            The folder written.
+            The folder written. An accurate model's folder holds its linear half
+            in full (``linear/``), so that it loads wherever it is copied.
         """
+        if self._encoder is not None:
+            meta = {k: v for k, v in self.metadata.items() if k != "linear_metadata"}
+            linear_meta = self._linear_metadata()
+            return write_accurate(path, meta, self._encoder,
+                                  lambda folder: write_model(folder, linear_meta, self._featurizer.terms(),
+                                                             self._arrays))
         return write_model(path, dict(self.metadata), self._featurizer.terms(), self._arrays)
 
     # -- scoring ---------------------------------------------------------------
     def _score_block(self, sentences: Sequence[str], stats: DocStats | None,
-                     offset: int) -> tuple[np.ndarray, np.ndarray | None, Any]:
+                     offset: int, before: str = "") -> tuple[np.ndarray, np.ndarray | None, Any]:
+        """Probabilities of a block of a document's sentences, the propaganda ones
+        (or None) and what the evidence needs (the linear features, and with the
+        encoder its token scores). ``before`` is the sentence before the block."""
         X, D = self._featurizer.transform_doc(sentences, stats, offset)
         p, p_any = self._heads.proba(X, D)
-        return p, p_any, X
+        if self._encoder is None:
+            return p, p_any, X
+        previous = [before, *sentences[:-1]] if self._encoder.scorer.context else None
+        p_enc, tokens = self._encoder.scorer.score(sentences, previous)
+        if len(sentences) == 0:
+            return p, p_any, (X, tokens)
+        p, p_any = self._encoder.combination.combine(p, p_any, p_enc)
+        return p, p_any, (X, tokens)
 
     def predict_proba_doc(self, sentences: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities for the sentences of one document.
@@ -262,7 +336,7 @@ class Detector:
         # so that memory stays bounded by the block size.
         stats = _doc_stats_chunked(sentences)
         for i in range(0, n, _CHUNK):
-            yield self._score_block(sentences[i : i + _CHUNK], stats, i)
+            yield self._score_block(sentences[i : i + _CHUNK], stats, i, sentences[i - 1] if i else "")
 
     def detect(self, text: str) -> Analysis:
         """Find propaganda techniques in each sentence of ``text``.
@@ -351,7 +425,7 @@ class Detector:
             # Each Sentence's scores are a read-only view of its row of this block
             # (see _results._Scores): ~80 bytes a sentence instead of a 14-key dict.
             p.flags.writeable = False
-            named = self._heads.decide(p, p_any)
+            named = self._decide(p, p_any)
             # Techniques each flagged sentence names, most confident first: highest
             # probability relative to its threshold, ties in technique order.
             rows: list[int] = []
@@ -380,6 +454,16 @@ class Detector:
         names = self.techniques
         if not rows:
             return []
+        if self._encoder is not None:
+            # the encoder's token head: phrases, per named technique
+            _, tokens = X
+            comb = self._encoder.combination
+            thr = comb.evidence_threshold
+            return [_Evidence({names[k]: [(spans[i][0] + a, spans[i][0] + b)
+                                          for a, b in token_evidence(tokens[i], comb.token_column(k), thr, top,
+                                                                        sentences[i])]
+                               for k in kl})
+                    for i, kl in zip(rows, ks)]
         if self._token_model is None:
             return [_Evidence(linear_evidence(self._featurizer, self._coef_lex, self._word_cache,
                                               sentences[i], spans[i][0], X, i, kl, names, top))
@@ -518,13 +602,23 @@ class Detector:
         return (a for _, a in imap(self, checked, CODEC, n_jobs=n_jobs, batch_size=batch_size))
 
 
+def _as_bytes_array(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, np.uint8)
+
+
 def _encode_model(det: Detector) -> np.ndarray:
     """The model as one uint8 array (an ``.npz`` of its arrays, metadata and
-    vocabulary: no pickle), for :data:`CODEC`."""
+    vocabulary, and an accurate model's encoder files: no pickle), for :data:`CODEC`."""
     buf = io.BytesIO()
-    np.savez(buf, **det._arrays,
-             __metadata__=np.frombuffer(json.dumps(dict(det.metadata)).encode(), np.uint8),
-             __vocabulary__=np.frombuffer("\n".join(det._featurizer.terms()).encode(), np.uint8))
+    extra: dict[str, np.ndarray] = {}
+    if det._encoder is not None:
+        meta = {k: v for k, v in det.metadata.items() if k != "linear_metadata"}
+        extra = {"__accurate__": _as_bytes_array(json.dumps(meta).encode()),
+                 "__encoder__": _as_bytes_array(det._encoder.onnx_bytes),
+                 "__tokenizer__": _as_bytes_array(det._encoder.tokenizer_json.encode())}
+    np.savez(buf, **det._arrays, **extra,
+             __metadata__=_as_bytes_array(json.dumps(det._linear_metadata()).encode()),
+             __vocabulary__=_as_bytes_array("\n".join(det._featurizer.terms()).encode()))
     return np.frombuffer(buf.getvalue(), dtype=np.uint8)
 
 
@@ -534,7 +628,21 @@ def _decode_model(blob: np.ndarray) -> Detector:
         arrays = {k: npz[k] for k in npz.files}
     meta = json.loads(arrays.pop("__metadata__").tobytes().decode())
     vocab_text = arrays.pop("__vocabulary__").tobytes().decode()
-    return Detector._from_parts(meta, vocab_text.split("\n") if vocab_text else [], arrays)
+    encoder = accurate = None
+    if "__accurate__" in arrays:
+        from ._accurate import Combination
+        from ._encoder import EncoderScorer
+
+        accurate = json.loads(arrays.pop("__accurate__").tobytes().decode())
+        onnx_bytes = arrays.pop("__encoder__").tobytes()
+        tokenizer_json = arrays.pop("__tokenizer__").tobytes().decode()
+        # a worker process: one onnxruntime thread (the workers share the cores)
+        encoder = EncoderPart(EncoderScorer(onnx_bytes, tokenizer_json, accurate["encoder"].get("runtime", {}),
+                                            threads=1),
+                              Combination.from_dict(accurate["combination"], accurate["techniques"],
+                                                    accurate["encoder"].get("outputs") or [], "worker"),
+                              onnx_bytes, tokenizer_json)
+    return Detector._from_parts(meta, vocab_text.split("\n") if vocab_text else [], arrays, encoder, accurate)
 
 
 #: How a Detector travels to worker processes (see :mod:`propdetect._pool`).
@@ -561,18 +669,35 @@ _lock = threading.Lock()
 _cache: dict[str, Detector] = {}
 
 
-def bundled_model_path() -> Path:
-    """The folder of the bundled model inside the installed package."""
-    return Path(str(resources.files("propdetect") / "models" / BUNDLED_MODEL))
+def bundled_model_path(name: str = BUNDLED_MODEL) -> Path:
+    """The folder of a bundled model (by a name of :data:`BUNDLED_MODELS`) inside
+    the installed package."""
+    try:
+        folder = BUNDLED_MODELS[name]
+    except KeyError:
+        raise ValueError(f"no bundled model {name!r}; the bundled models are "
+                         f"{', '.join(sorted(BUNDLED_MODELS))}") from None
+    return Path(str(resources.files("propdetect") / "models" / folder))
 
 
-def _bundled() -> Detector:
+def _read_accurate(folder: Path) -> Detector:
+    meta, linear_folder, part = read_accurate(folder, bundled_model_path)
+    lmeta, vocabulary, arrays = read_model(linear_folder)
+    return Detector._from_parts(lmeta, vocabulary, arrays, part, meta)
+
+
+def _bundled(name: str = DEFAULT_MODEL) -> Detector:
+    folder = BUNDLED_MODELS.get(name, name)
     with _lock:
-        det = _cache.get(BUNDLED_MODEL)
+        det = _cache.get(folder)
         if det is None:
-            meta, vocabulary, arrays = read_model(bundled_model_path())
-            det = Detector._from_parts(meta, vocabulary, arrays)
-            _cache[BUNDLED_MODEL] = det
+            path = bundled_model_path(name)
+            if folder == BUNDLED_MODEL:
+                meta, vocabulary, arrays = read_model(path)
+                det = Detector._from_parts(meta, vocabulary, arrays)
+            else:
+                det = _read_accurate(path)
+            _cache[folder] = det
         return det
 
 
@@ -597,4 +722,4 @@ def detect(text: str) -> Analysis:
     >>> s.text == "They are very cruel, they don't spare anyone."[s.start:s.end]
     True
     """
-    return _bundled().detect(text)
+    return _bundled(DEFAULT_MODEL).detect(text)

@@ -309,7 +309,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
             least the most likely one; columns as ``classes_``.
         """
         proba, p_any = self._proba(X)
-        return self.detector_._heads.decide(proba, p_any).astype(np.int64)
+        return self.detector_._decide(proba, p_any).astype(np.int64)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Micro-averaged F1 of :meth:`predict` against ``y``.

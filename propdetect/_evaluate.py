@@ -83,7 +83,64 @@ def evaluate_detector(detector: Detector, docs: Sequence[LabelledDocument]) -> d
     result = multilabel_scores(Y, P, TECHNIQUE_IDS)
     if any(d.technique_spans for d in docs):
         result["evidence"] = evidence_scores(docs, analyses)
+        result["span_identification"] = span_identification(docs, analyses)
     return result
+
+
+def _merged(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        elif b > a:
+            out.append((a, b))
+    return out
+
+
+def span_identification(docs: Sequence[LabelledDocument], analyses: Sequence[Analysis]) -> dict[str, Any]:
+    """SemEval-2020 Task 11's span-identification (SI) measure of the evidence.
+
+    The predicted fragments of an article are the evidence spans of its flagged
+    sentences, of every technique, merged where they overlap; the gold fragments
+    are its technique spans, merged likewise (SI ignores the technique). With
+    ``C(s, t, h) = |s & t| / h`` over character positions, as in the task's
+    official scorer (Da San Martino et al., SemEval 2020)::
+
+        P = sum over predicted s, gold t of C(s, t, |s|) / (number of predicted)
+        R = sum over predicted s, gold t of C(s, t, |t|) / (number of gold)
+
+    summed over all articles, and F1 their harmonic mean.
+
+    Examples
+    --------
+    >>> from propdetect import LabelledDocument, Sentence
+    >>> doc = LabelledDocument("1", "They are evil thugs.", ((0, 20),), (frozenset({"name_calling_labeling"}),),
+    ...                        (("name_calling_labeling", 9, 19),))
+    >>> a = Analysis((Sentence(doc.text, 0, 20, ("name_calling_labeling",),
+    ...               {"name_calling_labeling": 0.9}, {"name_calling_labeling": [(14, 19)]}),))
+    >>> r = span_identification([doc], [a])
+    >>> r["precision"], r["recall"], round(r["f1"], 3)
+    (1.0, 0.5, 0.667)
+    """
+    p_sum = r_sum = 0.0
+    n_pred = n_gold = 0
+    for d, analysis in zip(docs, analyses):
+        gold = _merged([(a, b) for _, a, b in d.technique_spans])
+        pred = _merged([(a, b) for s in analysis.sentences if s.techniques
+                        for spans in s.evidence.values() for a, b in spans])
+        n_pred += len(pred)
+        n_gold += len(gold)
+        for a, b in pred:
+            for x, y in gold:
+                inter = min(b, y) - max(a, x)
+                if inter > 0:
+                    p_sum += inter / (b - a)
+                    r_sum += inter / (y - x)
+    precision = p_sum / n_pred if n_pred else 0.0
+    recall = r_sum / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "predicted_fragments": n_pred,
+            "gold_fragments": n_gold}
 
 
 def _covered(spans: Sequence[tuple[int, int]], n: int) -> np.ndarray:
@@ -309,6 +366,8 @@ def render_text(result: Mapping[str, Any]) -> str:
         lines.append(f"baselines: {result['baselines_note']}")
     if result.get("evidence"):
         lines.append(_evidence_line(result["evidence"]))
+    if result.get("span_identification"):
+        lines.append(_si_line(result["span_identification"]))
     lines += ["", f"{'technique':<36}{'P':>7}{'R':>7}{'F1':>7}{'support':>9}{'predicted':>11}"]
     for t, v in result["per_technique"].items():
         lines.append(f"{t:<36}{v['precision']:7.3f}{v['recall']:7.3f}{v['f1']:7.3f}"
@@ -324,6 +383,12 @@ def _evidence_line(ev: Mapping[str, Any]) -> str:
             "of the technique named")
 
 
+def _si_line(si: Mapping[str, Any]) -> str:
+    return (f"span identification (SemEval-2020 Task 11 SI measure, evidence of flagged sentences as fragments): "
+            f"P {si['precision']:.3f} R {si['recall']:.3f} F1 {si['f1']:.3f} "
+            f"({si['predicted_fragments']} predicted, {si['gold_fragments']} gold fragments)")
+
+
 def render_markdown(result: Mapping[str, Any]) -> str:
     """Markdown tables fit for the README: systems, then per technique."""
     lines = ["| system | micro-F1 | macro-F1 | binary P | binary R | binary F1 |",
@@ -336,6 +401,8 @@ def render_markdown(result: Mapping[str, Any]) -> str:
                  + (f" Baselines: {result['baselines_note']}." if result.get("baselines_note") else ""))
     if result.get("evidence"):
         lines += ["", _evidence_line(result["evidence"])]
+    if result.get("span_identification"):
+        lines += ["", _si_line(result["span_identification"])]
     lines += ["", "| technique | P | R | F1 | support |", "|---|---|---|---|---|"]
     for t, v in result["per_technique"].items():
         lines.append(f"| `{t}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |")

@@ -499,6 +499,9 @@ def _forks() -> bool:
             return False  # another backend (a prefer/require hint), or inside a joblib worker
     except Exception:  # noqa: BLE001 -- joblib internals moved: do not fork
         return False
+    encoder = sys.modules.get("propdetect._encoder")
+    if encoder is not None and getattr(encoder, "sessions_started", False):
+        return False  # onnxruntime's native threads: a forked child could deadlock on their locks
     own = _FORK_POOL_THREADS if _fork is not None else 0
     return threading.active_count() <= 1 + own
 

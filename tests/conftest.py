@@ -86,3 +86,28 @@ def tiny_detector(tiny_docs):
     from propdetect._train import fit_detector
 
     return fit_detector(tiny_docs, TINY_CONFIG, name="tiny")
+
+
+TINY_ENCODER = Path(__file__).resolve().parent / "data" / "tiny_encoder"
+
+
+@pytest.fixture(scope="session")
+def tiny_accurate(tiny_docs, tiny_detector):
+    """An accurate model made in a fixture: the tiny linear model and the tiny encoder
+    of tests/data/tiny_encoder (tests/make_tiny_encoder.py), the combination chosen
+    by the real training code (no torch needed)."""
+    from propdetect._accurate_train import fit_accurate
+
+    return fit_accurate(tiny_docs, None, linear_config=TINY_CONFIG, encoder_folder=TINY_ENCODER,
+                        final_linear=tiny_detector, name="tiny-accurate")
+
+
+@pytest.fixture
+def force_workers(monkeypatch):
+    """Send every input to worker processes, however small."""
+    from propdetect import _pool
+
+    monkeypatch.setattr(_pool, "COLD_CHARS", 0)
+    monkeypatch.setattr(_pool, "WARM_CHARS", 0)
+    monkeypatch.setattr(_pool, "FORK_CHARS", 0)
+    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)

@@ -34,14 +34,6 @@ def _dicts(analyses):
     return [a.to_dict() for a in analyses]
 
 
-@pytest.fixture
-def force_workers(monkeypatch):
-    monkeypatch.setattr(_pool, "COLD_CHARS", 0)
-    monkeypatch.setattr(_pool, "WARM_CHARS", 0)
-    monkeypatch.setattr(_pool, "FORK_CHARS", 0)
-    monkeypatch.setattr(_pool, "OVERLAP_CHARS", 0)
-
-
 def test_workers_give_what_detect_gives_in_order_long_documents_too(tiny_detector, force_workers):
     texts = TEXTS * 2
     expected = [tiny_detector.detect(t) for t in texts]
@@ -491,11 +483,17 @@ def test_no_fork_with_other_threads_a_chosen_backend_or_off_linux(monkeypatch):
 
     import joblib
 
+    from propdetect import _encoder
+
     monkeypatch.setattr(_pool, "START_METHOD", "auto")
     monkeypatch.setattr(_pool, "_fork", None)
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     monkeypatch.setattr(_pool.sys, "platform", "linux")
+    monkeypatch.setattr(_encoder, "sessions_started", False)
     assert _pool._forks()
+    monkeypatch.setattr(_encoder, "sessions_started", True)
+    assert not _pool._forks()  # onnxruntime's native threads (the accurate model) could hold a lock
+    monkeypatch.setattr(_encoder, "sessions_started", False)
     with joblib.parallel_backend("loky"):
         assert not _pool._forks()  # somebody chose the backend: theirs it is
     with joblib.parallel_config(n_jobs=2):

@@ -16,6 +16,15 @@ from tests.conftest import ROOT
 
 BUNDLED_VERSION = json.loads((ROOT / "propdetect" / "models" / "ptc2020" / "metadata.json")
                              .read_text(encoding="utf-8"))["model_version"]
+ACCURATE_VERSION = json.loads((ROOT / "propdetect" / "models" / "accurate" / "metadata.json")
+                              .read_text(encoding="utf-8"))["model_version"]
+
+
+def _version_line() -> str:
+    from propdetect._detector import DEFAULT_MODEL
+
+    return (f"propdetect {propdetect.__version__} (models: fast {BUNDLED_VERSION}, accurate {ACCURATE_VERSION}; "
+            f"default {DEFAULT_MODEL})")
 
 
 def test_version_is_set_in_one_place():
@@ -29,11 +38,11 @@ def test_version_is_set_in_one_place():
             assert f'"{propdetect.__version__}"' not in path.read_text(encoding="utf-8"), path
 
 
-def test_version_option_names_the_package_and_the_bundled_model(capsys):
+def test_version_option_names_the_package_and_the_bundled_models(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0
-    assert capsys.readouterr().out == f"propdetect {propdetect.__version__} (bundled model {BUNDLED_VERSION})\n"
+    assert capsys.readouterr().out == _version_line() + "\n"
 
 
 def test_version_reads_the_metadata_not_the_weights(monkeypatch):
@@ -46,14 +55,14 @@ def test_version_reads_the_metadata_not_the_weights(monkeypatch):
     monkeypatch.setattr(d, "read_model", refuse)
     monkeypatch.setattr(p, "read_model", refuse)
     monkeypatch.setattr(d, "_cache", {})
-    assert version_text().endswith(f"(bundled model {BUNDLED_VERSION})")
+    assert version_text() == _version_line()
     assert d._cache == {}
 
 
 def test_python_dash_m_is_the_command_line():
     out = subprocess.run([sys.executable, "-m", "propdetect", "--version"], capture_output=True, text=True,
                          check=True, cwd=ROOT)
-    assert out.stdout.strip() == f"propdetect {propdetect.__version__} (bundled model {BUNDLED_VERSION})"
+    assert out.stdout.strip() == _version_line()
     out = subprocess.run([sys.executable, "-m", "propdetect", "techniques"], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.splitlines()[0].startswith("loaded_language\t")
