@@ -49,6 +49,42 @@ GOAL_PARALLEL = (
 )
 GOAL_LINE_RSS_MB = 400.0  # one 12 MB single-line JSON Lines document through analyze
 
+# The model-v3 issue's (#20) musts for the accurate model (benchmarks/test_accurate_bench.py).
+GOAL_ACC_RATE = 450.0  # sentences/s end to end, one process, 2 cores
+GOAL_ACC_LOAD_S = 2.0  # import + load in a fresh process
+GOAL_ACC_RSS_MB = 700.0  # peak RSS detecting the dev set
+
+
+def accurate_goal_rows(r: Results) -> list[Row]:
+    """The accurate model's goals: throughput, import + load, peak memory."""
+    rows: list[Row] = []
+    acc = r.extra("test_accurate_vs_fast_interleaved", "accurate_sentences_per_s")
+    fast = r.extra("test_accurate_vs_fast_interleaved", "fast_sentences_per_s")
+    goal = f">= {GOAL_ACC_RATE:g} sentences/s"
+    if acc is not None:
+        rows.append(Row("accurate model: detect, whole articles, one process (wall; alternated with the fast "
+                        "model, which made the figure in brackets)", f"{fmt_rate(acc)} ({fmt_rate(fast)})", goal,
+                        acc >= GOAL_ACC_RATE))
+    else:
+        rows.append(_missing("accurate model: detect, whole articles", goal))
+    parts = r.extra("test_accurate_cold_start", "cold_parts_median_s")
+    goal = f"<= {GOAL_ACC_LOAD_S:g} s"
+    if parts:
+        load = parts["import_s"] + parts["load_s"]
+        rows.append(Row("accurate model: import + Detector.load('accurate'), fresh process (first detect in "
+                        "brackets)", f"{load:.2f} s ({parts['first_call_s']:.2f} s)", goal, load <= GOAL_ACC_LOAD_S))
+    else:
+        rows.append(_missing("accurate model: import + load", goal))
+    rss = r.extra("test_accurate_peak_rss", "peak_rss_mb")
+    goal = f"<= {GOAL_ACC_RSS_MB:g} MB"
+    if rss is not None:
+        after = r.extra("test_accurate_peak_rss", "rss_after_load_mb")
+        rows.append(Row("accurate model: peak RSS, detect over the corpus, fresh process",
+                        f"{rss:.0f} MB ({after:.0f} MB after load)", goal, rss <= GOAL_ACC_RSS_MB))
+    else:
+        rows.append(_missing("accurate model: peak RSS", goal))
+    return rows
+
 
 @dataclass(frozen=True)
 class Row:
@@ -217,6 +253,7 @@ def result_rows(r: Results) -> tuple[list[Row], list[Row]]:
     goals.append(Row("bundled model on disk", f"{size / 1e6:.1f} MB", goal, size / 1e6 <= GOAL_MODEL_MB)
                  if size is not None else _missing("bundled model on disk", goal))
     goals.extend(parallel_goal_rows(r))
+    goals.extend(accurate_goal_rows(r))
 
     peer_cpu = r.cpu_rate("test_peer_predict")
     if peer:

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import threading
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -16,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ._accurate import (ACCURATE_KIND, EncoderPart, is_accurate_folder, read_accurate, token_evidence,
-                        write_accurate)
+from ._accurate import ACCURATE_KIND, EncoderPart, is_accurate_folder, read_accurate, write_accurate
 from ._cues import CueTable
-from ._evidence import TokenModel, linear_evidence
+from ._evidence import TokenModel
 from ._features import DocStats, Featurizer, doc_stats
 from ._tokens import tokenize
 from ._heads import Heads, decide
@@ -27,6 +25,7 @@ from ._language import language_warnings
 from ._persist import ModelFormatError, read_model, write_model
 from ._pool import ModelCodec, imap, packed
 from ._results import _NO_EVIDENCE, Analysis, Sentence, _Evidence, _Scores, _sentence
+from ._scorers import AccurateScorer, LinearScorer, Scorer
 from ._sentences import split_sentences
 from ._vectors import WordVectors
 
@@ -100,9 +99,6 @@ class Detector:
         self._featurizer = featurizer
         techniques = tuple(metadata["techniques"])
         self._heads = Heads.from_arrays(arrays, len(featurizer.vocabulary_))
-        self._coef_lex = self._heads.coef_lex  # the techniques' lexical weights (evidence)
-        # The scorers: the linear one (featurizer + heads) always; with an encoder
-        # half (the accurate model) both, combined by its rule and thresholds.
         self._encoder = encoder
         if encoder is not None:
             if len(encoder.combination.thresholds) != len(techniques):
@@ -118,7 +114,6 @@ class Detector:
             if "tok_word" in arrays and featurizer.vectors is not None else None
         )
         self._arrays = dict(arrays)
-        self._word_cache: dict[str, tuple[np.ndarray, int]] = {}
         self.techniques: tuple[str, ...] = techniques
         self._threshold_map: Mapping[str, float] = MappingProxyType(
             dict(zip(techniques, self._thresholds.tolist()))
@@ -127,6 +122,10 @@ class Detector:
         self._evidence_top = int(metadata.get("config", {}).get("evidence_top", 3))
         margin = metadata.get("config", {}).get("evidence_margin")
         self._evidence_margin = float("inf") if margin is None else float(margin)
+        # The scoring half (propdetect._scorers): the linear scorer, or with an
+        # encoder half (the accurate model) both, combined by its rule.
+        linear = LinearScorer(featurizer, self._heads, self._token_model, self._evidence_margin)
+        self._scorer: Scorer = linear if encoder is None else AccurateScorer(linear, encoder)
 
     def __repr__(self) -> str:
         name = self.metadata.get("name", "?")
@@ -299,18 +298,9 @@ class Detector:
     def _score_block(self, sentences: Sequence[str], stats: DocStats | None,
                      offset: int, before: str = "") -> tuple[np.ndarray, np.ndarray | None, Any]:
         """Probabilities of a block of a document's sentences, the propaganda ones
-        (or None) and what the evidence needs (the linear features, and with the
-        encoder its token scores). ``before`` is the sentence before the block."""
-        X, D = self._featurizer.transform_doc(sentences, stats, offset)
-        p, p_any = self._heads.proba(X, D)
-        if self._encoder is None:
-            return p, p_any, X
-        previous = [before, *sentences[:-1]] if self._encoder.scorer.context else None
-        p_enc, tokens = self._encoder.scorer.score(sentences, previous)
-        if len(sentences) == 0:
-            return p, p_any, (X, tokens)
-        p, p_any = self._encoder.combination.combine(p, p_any, p_enc)
-        return p, p_any, (X, tokens)
+        (or None) and what the evidence needs (see :class:`propdetect._scorers.Scorer`);
+        ``before`` is the sentence before the block."""
+        return self._scorer.score(sentences, stats, offset, before)
 
     def predict_proba_doc(self, sentences: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities for the sentences of one document.
@@ -444,56 +434,11 @@ class Detector:
             yield base, sents[base : base + n], p, p_any, rows, evidence
             base += n
 
-    def _evidence(self, sentences: Sequence[str], spans: Sequence[tuple[int, int]], X: Any,
+    def _evidence(self, sentences: Sequence[str], spans: Sequence[tuple[int, int]], state: Any,
                   rows: list[int], ks: list[list[int]]) -> list[_Evidence]:
-        """The words that carry each named technique, for the flagged sentences
-        ``rows`` of a block (techniques ``ks[j]`` for ``rows[j]``): from the token
-        model when the model has one (all sentences at once), else from the sentence
-        model's word contributions."""
-        top = self._evidence_top
-        names = self.techniques
-        if not rows:
-            return []
-        if self._encoder is not None:
-            # the encoder's token head: phrases, per named technique
-            _, tokens = X
-            comb = self._encoder.combination
-            thr = comb.evidence_threshold
-            return [_Evidence({names[k]: [(spans[i][0] + a, spans[i][0] + b)
-                                          for a, b in token_evidence(tokens[i], comb.token_column(k), thr, top,
-                                                                        sentences[i])]
-                               for k in kl})
-                    for i, kl in zip(rows, ks)]
-        if self._token_model is None:
-            return [_Evidence(linear_evidence(self._featurizer, self._coef_lex, self._word_cache,
-                                              sentences[i], spans[i][0], X, i, kl, names, top))
-                    for i, kl in zip(rows, ks)]
-        if len(rows) == 1:
-            # One sentence: the per-sentence way has less fixed cost (same spans).
-            i, kl = rows[0], ks[0]
-            return [_Evidence(self._token_model.evidence(sentences[i], spans[i][0], kl, names, top,
-                                                         self._evidence_margin))]
-        block = self._featurizer._token_table().spans([sentences[i] for i in rows])
-        counts, starts, ends = self._token_model.evidence_block(block, ks, top, self._evidence_margin)
-        # offsets into the text, as one flat array of (start, end) per sentence
-        n_k = [len(kl) for kl in ks]
-        pair_offset = np.repeat([spans[i][0] for i in rows], n_k)
-        offset = np.repeat(pair_offset, counts)
-        flat = np.empty(2 * len(starts), dtype=np.int64)
-        flat[0::2] = starts + offset
-        flat[1::2] = ends + offset
-        raw = flat.tobytes()
-        ends_of = [0, *np.cumsum(counts).tolist()]
-        out = []
-        at = 0
-        for kl in ks:
-            lo = ends_of[at]
-            data = array("q")
-            data.frombytes(raw[16 * lo : 16 * ends_of[at + len(kl)]])  # 16 bytes a span
-            out.append(_Evidence._of(tuple(map(names.__getitem__, kl)),
-                                     tuple([e - lo for e in ends_of[at : at + len(kl) + 1]]), data))
-            at += len(kl)
-        return out
+        """The spans that carry each named technique, for the flagged sentences
+        ``rows`` of a block (techniques ``ks[j]`` for ``rows[j]``), from the scorer."""
+        return self._scorer.evidence(sentences, spans, state, rows, ks, self.techniques, self._evidence_top)
 
     def detect_many(self, texts: Iterable[str], n_jobs: int | None = None,
                     batch_size: int | None = None) -> list[Analysis]:
