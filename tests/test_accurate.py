@@ -172,3 +172,27 @@ def test_token_evidence_prefers_the_strongest_phrases():
     assert token_evidence(t, 1, 0.5, 3, text) == [(0, 3), (10, 19), (21, 26)]
     assert token_evidence(t, 1, 0.5, 2, text) == [(0, 3), (21, 26)]
     assert token_evidence(t, 1, 0.5, 0, text) == []
+
+
+def test_accurate_html_report_and_frame(tiny_accurate):
+    pytest.importorskip("pandas")
+    a = tiny_accurate.detect(TEXT)
+    page = propdetect.render_html(a, TEXT, "accurate")
+    assert page.startswith("<!doctype html>")
+    flagged = [s for s in a.sentences if s.techniques]
+    # the evidence phrases are marked in the page
+    phrases = {TEXT[x:y] for s in flagged for spans in s.evidence.values() for x, y in spans}
+    assert flagged and phrases and all(p in page for p in phrases)
+    frame = propdetect.to_frame([a])
+    assert len(frame) == len(a.sentences)
+
+
+def test_accurate_estimator_uses_its_rule(tiny_accurate):
+    from propdetect import SentenceClassifier
+
+    clf = SentenceClassifier.from_detector(tiny_accurate)
+    sents = [s.text for s in tiny_accurate.detect(TEXT).sentences]
+    pred = clf.predict(sents)
+    want = [[t in s.techniques for t in clf.classes_] for s in
+            (tiny_accurate.detect(x).sentences[0] for x in sents)]
+    assert pred.astype(bool).tolist() == want

@@ -84,3 +84,12 @@ def _stream_iter(det, texts):
     from propdetect._stream import iter_detect
 
     return iter_detect(det, iter(texts), batch_size=1, max_in_flight=2)
+
+
+def test_accurate_model_on_a_local_cluster(client, tiny_accurate):
+    """The accurate model travels to Dask workers (its encoder files inside the payload)
+    and gives what detect gives."""
+    expected = [tiny_accurate.detect(t).to_dict() for t in TEXTS[:8]]
+    with joblib.parallel_backend("dask"):
+        got = tiny_accurate.detect_many(TEXTS[:8], batch_size=3)
+    assert [a.to_dict() for a in got] == expected
