@@ -3,8 +3,9 @@
 The public API, all of ``propdetect.__all__``:
 
 Detect
-    ``detect(text)``                      the bundled model -> :class:`Analysis`
-    ``Detector``                          ``load(path=None)``, ``detect``, ``detect_many``, ``iter_detect``, ``save``
+    ``detect(text)``                      the default bundled model -> :class:`Analysis`
+    ``Detector``                          ``load("fast" | "accurate" | path)``, ``detect``, ``detect_many``,
+                                          ``iter_detect``, ``with_thresholds``, ``save``
     ``Analysis``, ``Sentence``            frozen results: offsets into your text, scores, evidence
     ``to_frame(analyses)``                results as a pandas DataFrame, one row per sentence
     ``render_html(analyses, texts)``      results as one self-contained HTML page
@@ -38,6 +39,9 @@ True
 >>> det = propdetect.Detector.load()
 >>> [len(a.sentences) for a in det.iter_detect(iter(["One. Two.", "Three."]))]
 [2, 1]
+>>> accurate = propdetect.Detector.load("accurate")  # the linear model + a fine-tuned encoder
+>>> accurate.kind, accurate.techniques == det.techniques
+('accurate', True)
 >>> propdetect.to_frame([analysis])["text"].tolist() == [s.text]
 True
 >>> propdetect.render_html(analysis, text, "example").startswith("<!doctype html>")

@@ -83,9 +83,14 @@ class Detector:
         an "any technique" head), else ``None``.
     metadata : mapping
         What ``metadata.json`` says: versions, data digest, config, metrics.
+    kind : str
+        ``"linear"`` (the fast model, or one trained without ``--accurate``) or
+        ``"accurate"``.
 
     Examples
     --------
+    >>> Detector.load("accurate").kind
+    'accurate'
     >>> det = Detector.load()
     >>> a = det.detect("They are very cruel, they don't spare anyone.")
     >>> a.sentences[0].start, a.sentences[0].end
@@ -647,7 +652,8 @@ def _bundled(name: str = DEFAULT_MODEL) -> Detector:
 
 
 def detect(text: str) -> Analysis:
-    """Find propaganda techniques in ``text`` with the bundled model.
+    """Find propaganda techniques in ``text`` with the default bundled model
+    (:data:`DEFAULT_MODEL`; ``Detector.load("accurate").detect`` for the other).
 
     The model is loaded on the first call and kept for the life of the process.
 

@@ -95,7 +95,7 @@ class TokenModel:
         an array of shape (n_tokens, len(ks))."""
         toks, ids, dense = token_matrix(sentence, self.vectors)
         ks = list(ks)
-        z = self.word_weights[ids][:, ks] + dense @ self.dense_weights[:, ks] + self.intercept[ks]
+        z = self.word_weights[ids][:, ks] + _dense_logits(dense, self.dense_weights)[:, ks] + self.intercept[ks]
         return toks, z
 
     def evidence(self, sentence: str, offset: int, ks: Sequence[int], names: Sequence[str],
@@ -157,15 +157,15 @@ class TokenModel:
         known = vec_ids >= 0
         dense = self._token_features(block, vec_ids, known, lo)
         word_rows = np.take(self.word_weights, np.where(known, vec_ids, len(self.vectors)), axis=0)
+        dense_z = _dense_logits(dense, self.dense_weights)  # every technique, the whole block at once
         z_parts = []
         for j, kl in enumerate(ks):
             a, b = lo[j], lo[j] + lengths[j]
             if a == b or not len(kl):
                 continue
             kl = list(kl)
-            # As in scores(): a fresh (n_tokens, n_features) array times the chosen
-            # columns, so that BLAS sums in the same order as it does there.
-            z = word_rows[a:b][:, kl] + dense[a:b].copy() @ self.dense_weights[:, kl] + self.intercept[kl]
+            # As in scores(), so that the logits are the same to the bit.
+            z = word_rows[a:b][:, kl] + dense_z[a:b][:, kl] + self.intercept[kl]
             z_parts.append(z.T.ravel())
         n_k = np.fromiter(map(len, ks), dtype=np.int64, count=len(ks))
         pair_sent = np.repeat(np.arange(len(ks)), n_k)
@@ -224,6 +224,33 @@ class TokenModel:
         dense[:, 2 * d + 3] = ~known
         dense[:, 2 * d + 4] = block.punct
         return dense
+
+
+def _dense_logits(dense: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``dense @ weights`` as float32, the same on every processor.
+
+    A float32 BLAS product sums in an order that depends on the processor
+    (OpenBLAS's AVX-512 and AVX2 kernels differ in the last bit), and a near tie
+    between two words' logits then picks different evidence on different machines.
+    Here the product is taken in float64, where each product of two float32 numbers
+    is exact and the sums differ between kernels only around 1e-16, and rounded to
+    float32: the kernels agree unless a sum falls within that distance of a float32
+    rounding boundary (about one element in ten million).
+
+    >>> d = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    >>> _dense_logits(d, np.array([[1.0], [0.5]], dtype=np.float32)).tolist()
+    [[2.0], [5.0]]
+    """
+    w = weights.astype(np.float64)
+    out = np.empty((dense.shape[0], weights.shape[1]), dtype=np.float32)
+    # Row blocks small enough that OpenBLAS runs each product on one thread: its
+    # threads would cost more than such small products (and spin on the CPU).
+    for i in range(0, dense.shape[0], _LOGIT_ROWS):
+        out[i : i + _LOGIT_ROWS] = dense[i : i + _LOGIT_ROWS].astype(np.float64) @ w
+    return out
+
+
+_LOGIT_ROWS = 128
 
 
 def merge_spans(spans: list[tuple[int, int]], offset: int,
