@@ -28,16 +28,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EncoderScorer", "TokenScores", "encoder_threads", "pad_batch"]
+__all__ = ["EncoderScorer", "TokenScores", "encoder_threads", "length_batches", "pad_batch"]
 
 #: Whether this process has started an onnxruntime session, whose native threads
 #: make forking it unsafe: propdetect._pool reads it (through sys.modules) and then
 #: starts fresh worker processes instead of forking this one.
 sessions_started = False
 
-# Sentences per onnxruntime call: padding is to the longest of a batch, and the
-# batch is cut from sentences sorted by length, so little is padding.
+# Sentences per onnxruntime call: at most _BATCH, and a new batch starts when a
+# sentence is longer than _SPREAD times the batch's first (shortest) one plus
+# _SLACK tokens: a batch is padded to its longest sentence, and the sentences of one
+# document range from 5 to 96 tokens (one batch per document ran 3x slower).
 _BATCH = 64
+_SPREAD = 1.2
+_SLACK = 2
 
 
 def encoder_threads() -> int:
@@ -168,9 +172,7 @@ class EncoderScorer:
         session = self._get_session()
         out_sent: np.ndarray | None = None
         out_tok: list[TokenScores | None] = [None] * n if tokens else []
-        order = sorted(range(n), key=lambda j: len(encs[j].ids))
-        for lo in range(0, n, _BATCH):
-            idx = order[lo : lo + _BATCH]
+        for idx in length_batches([len(e.ids) for e in encs]):
             ids, mask, types = pad_batch(encs, idx)
             p_sent, p_tok = session.run(None, {"input_ids": ids, "attention_mask": mask,
                                               "token_type_ids": types})
@@ -186,6 +188,24 @@ class EncoderScorer:
         if out_sent is None:
             out_sent = np.zeros((0, 0), dtype=np.float64)
         return out_sent, (out_tok if tokens else None)  # type: ignore[return-value]
+
+
+def length_batches(lengths: Sequence[int], size: int = _BATCH, spread: float = _SPREAD,
+                   slack: int = _SLACK) -> list[list[int]]:
+    """Indices of ``lengths`` in batches of similar length (shortest first): at most
+    ``size`` each, none longer than ``spread`` times its first plus ``slack``.
+
+    >>> length_batches([30, 8, 9, 31, 10, 90], size=2)
+    [[1, 2], [4], [0, 3], [5]]
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches: list[list[int]] = []
+    for j in order:
+        if batches and len(batches[-1]) < size and lengths[j] <= spread * lengths[batches[-1][0]] + slack:
+            batches[-1].append(j)
+        else:
+            batches.append([j])
+    return batches
 
 
 def pad_batch(encs: Sequence[Any], idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
