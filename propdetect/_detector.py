@@ -152,6 +152,12 @@ class Detector:
         """``"accurate"`` (linear model + encoder) or ``"linear"``."""
         return ACCURATE_KIND if self._encoder is not None else "linear"
 
+    def _as_worker(self) -> None:
+        """Called by a worker process (propdetect._pool) before it detects: the
+        encoder, if any, takes one onnxruntime thread, since the workers share the cores."""
+        if self._encoder is not None and self._encoder.scorer.threads is None:
+            self._encoder.scorer.threads = 1
+
     def _decide(self, p: np.ndarray, p_any: np.ndarray | None) -> np.ndarray:
         """Which techniques each sentence names, with this detector's thresholds."""
         return decide(p, self._thresholds, p_any, self._any_threshold)
@@ -586,9 +592,7 @@ def _decode_model(blob: np.ndarray) -> Detector:
         accurate = json.loads(arrays.pop("__accurate__").tobytes().decode())
         onnx_bytes = arrays.pop("__encoder__").tobytes()
         tokenizer_json = arrays.pop("__tokenizer__").tobytes().decode()
-        # a worker process: one onnxruntime thread (the workers share the cores)
-        encoder = EncoderPart(EncoderScorer(onnx_bytes, tokenizer_json, accurate["encoder"].get("runtime", {}),
-                                            threads=1),
+        encoder = EncoderPart(EncoderScorer(onnx_bytes, tokenizer_json, accurate["encoder"].get("runtime", {})),
                               Combination.from_dict(accurate["combination"], accurate["techniques"],
                                                     accurate["encoder"].get("outputs") or [], "worker"),
                               onnx_bytes, tokenizer_json)

@@ -46,7 +46,7 @@ _SLACK = 2
 
 def encoder_threads() -> int:
     """Threads for one onnxruntime session: ``PROPDETECT_ENCODER_THREADS`` if set,
-    else every core this process may use (a worker process is given 1)."""
+    else every core this process may use (a worker process of detect_many takes 1)."""
     env = os.environ.get("PROPDETECT_ENCODER_THREADS")
     if env:
         try:

@@ -397,6 +397,11 @@ def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, te
     ``capture_errors``; otherwise the error propagates.
     """
     model = worker_model(digest, blob, codec)
+    # A model may want to know that it runs in a worker (the accurate model's
+    # encoder then takes one thread: the workers share the cores).
+    as_worker = getattr(model, "_as_worker", None)
+    if as_worker is not None:
+        as_worker()
     # A model may give the packed form directly (Detector._detect_packed), without
     # building the Sentence objects that _pack would take apart again.
     packed = getattr(model, "_detect_packed", None)

@@ -196,3 +196,16 @@ def test_accurate_estimator_uses_its_rule(tiny_accurate):
     want = [[t in s.techniques for t in clf.classes_] for s in
             (tiny_accurate.detect(x).sentences[0] for x in sents)]
     assert pred.astype(bool).tolist() == want
+
+
+def test_estimator_pickle_keeps_the_accurate_model(tiny_accurate):
+    import pickle
+
+    from propdetect import SentenceClassifier
+
+    clf = SentenceClassifier.from_detector(tiny_accurate)
+    again = pickle.loads(pickle.dumps(clf))
+    assert again.detector_.kind == "accurate"
+    assert again.detector_._encoder.scorer.threads is None  # all cores in the calling process
+    sents = ["These traitors lie.", "The museum opens at nine."]
+    np.testing.assert_array_equal(again.predict_proba(sents), clf.predict_proba(sents))
