@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import platform
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -30,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
 from ._accurate import ACCURATE_KIND, Combination, EncoderPart, sha256_file
 from ._config import TrainingConfig
 from ._corpus import LabelledDocument, data_digest
@@ -39,7 +37,7 @@ from ._encoder import EncoderScorer, TokenScores
 from ._encoder_train import EncoderConfig, fit_encoder, holdout_split, sentence_rows
 from ._heads import decide
 from ._metrics import best_threshold, multilabel_scores
-from ._persist import FORMAT_VERSION, installed_version
+from ._persist import FORMAT_VERSION
 
 __all__ = ["fit_accurate", "WEIGHTS", "FLOORS", "EVIDENCE_THRESHOLDS"]
 
@@ -282,7 +280,7 @@ def fit_accurate(docs: Sequence[LabelledDocument], base: str | Path | None, *,
     Detector
         An accurate model; ``save()`` writes its folder.
     """
-    from ._train import fit_detector
+    from ._train import fit_detector, library_versions
 
     say = progress or (lambda _m: None)
     cfg = linear_config or TrainingConfig()
@@ -372,16 +370,7 @@ def fit_accurate(docs: Sequence[LabelledDocument], base: str | Path | None, *,
         "model_version": f"{name}-{_dt.date.today().isoformat()}",
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "techniques": techniques,
-        "versions": {
-            "propdetect": __version__,
-            "scikit-learn": installed_version("scikit-learn"),
-            "numpy": np.__version__,
-            "onnxruntime": installed_version("onnxruntime"),
-            "tokenizers": installed_version("tokenizers"),
-            "torch": installed_version("torch"),
-            "transformers": installed_version("transformers"),
-            "python": platform.python_version(),
-        },
+        "versions": library_versions("onnxruntime", "tokenizers", "torch", "transformers"),
         "training_data": {
             "description": data_description,
             "source": dict(data_source or {}),

@@ -43,6 +43,14 @@ __all__ = ["fit_detector", "document_folds"]
 Progress = Callable[[str], None]
 
 
+def library_versions(*extra: str) -> dict[str, str | None]:
+    """The versions a model's metadata records: propdetect, scikit-learn, NumPy,
+    the distributions ``extra`` names, then Python."""
+    return {"propdetect": __version__, "scikit-learn": installed_version("scikit-learn"),
+            "numpy": np.__version__, **{d: installed_version(d) for d in extra},
+            "python": platform.python_version()}
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -522,12 +530,7 @@ def fit_detector(docs: Sequence[LabelledDocument], config: TrainingConfig | None
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "techniques": techniques,
         "left_out_techniques": left_out,
-        "versions": {
-            "propdetect": __version__,
-            "scikit-learn": installed_version("scikit-learn"),
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": library_versions(),
         "training_data": {
             "description": data_description,
             "source": dict(data_source or {}),
