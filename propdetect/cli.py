@@ -557,6 +557,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_techniques(args: argparse.Namespace) -> int:
     from ._taxonomy import TECHNIQUES
 
+    if args.card:
+        if args.thresholds:
+            raise CliError("--card and --thresholds: give one of them")
+        from ._cards import model_card
+        from ._persist import ModelError
+
+        try:
+            sys.stdout.write(model_card(args.model))
+        except ModelError as exc:
+            raise CliError(str(exc)) from None
+        return EXIT_OK
     if args.thresholds or args.model:
         det = _load_detector(args.model)
         if det.propaganda_threshold is not None:
@@ -606,7 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find propaganda techniques in news text, sentence by sentence.",
     )
     parser.add_argument("--version", action=_VersionAction,
-                        help="print the versions of propdetect and of the bundled model, then exit")
+                        help="print the versions of propdetect and of the bundled models, then exit "
+                             "(their model cards: propdetect techniques --card --model NAME)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -709,11 +721,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("techniques", help="list the 14 techniques (--thresholds: the model's thresholds)")
+    p = sub.add_parser("techniques", help="list the 14 techniques (--thresholds: the model's thresholds; "
+                                          "--card: its model card)")
     p.add_argument("--thresholds", action="store_true",
                    help="list the probability threshold of each technique (and of the propaganda flag) instead "
                         "of the definitions")
-    p.add_argument("--model", metavar="NAME|PATH", help=_model_help("with --thresholds: "))
+    p.add_argument("--card", action="store_true",
+                   help="print the model card of the model (intended use, training and evaluation data, "
+                        "per-technique figures, known failures); for a model folder, what its metadata records")
+    p.add_argument("--model", metavar="NAME|PATH", help=_model_help("with --thresholds or --card: "))
     p.set_defaults(func=cmd_techniques)
     return parser
 
