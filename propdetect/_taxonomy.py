@@ -208,8 +208,11 @@ TECHNIQUES: tuple[Technique, ...] = (
          "Appeal_to_Popularity", "Guilt_by_Association"),
     ),
 )
+"""The 14 techniques of PTC-2020 as :class:`Technique` records (id, name, definition, PTC label, aliases), in
+:data:`TECHNIQUE_IDS` order."""
 
 TECHNIQUE_IDS: tuple[str, ...] = tuple(t.id for t in TECHNIQUES)
+"""The ids of the 14 techniques, in the column order of every model, score table and 0/1 label matrix."""
 
 #: Labels of other inventories that have no counterpart among the 14 techniques.
 #: Readers drop them and count what they dropped (TAXONOMY.md).

@@ -78,9 +78,12 @@ def test_licence():
     assert project["project"]["license"] == "MIT"
 
 
-def test_readme_says_what_the_bundled_model_was_trained_on_and_under_what_terms():
+def test_the_docs_say_what_the_bundled_model_was_trained_on_and_under_what_terms():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Data and licences"):]
+    short = " ".join(readme[readme.index("## Data and licences"):].split())
+    for phrase in ("MIT", "PTC-2020", "states no licence", "do not redistribute", "Da San Martino"):
+        assert phrase in short, phrase
+    section = (ROOT / "docs" / "data-and-licences.md").read_text(encoding="utf-8")
     meta = json.loads((ROOT / "propdetect" / "models" / "ptc2020" / "metadata.json").read_text(encoding="utf-8"))
     assert f"{meta['training_data']['documents']} English news articles" in section
     assert f"{meta['training_data']['sentences']:,} sentences" in section

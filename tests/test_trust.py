@@ -379,22 +379,20 @@ def test_evaluate_takes_threshold_too(tmp_path, capsys, tiny_model):
     assert scores["1"]["binary_f1"] == 0.0 < scores["0"]["binary_f1"]
 
 
-def test_readme_scores_and_thresholds_example_runs(monkeypatch, tmp_path, capsys):
+def test_the_scores_and_thresholds_example_runs(monkeypatch, tmp_path, capsys):
     import re as _re
 
     import propdetect
     from tests.conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("## Scores and thresholds")
-    section = readme[start:readme.index("\n## ", start + 10)]
+    section = (ROOT / "docs" / "guides" / "thresholds.md").read_text(encoding="utf-8")
     assert "<!-- THRESHOLD-TABLE -->" in section or "| propaganda threshold |" in section
     (block,) = _re.findall(r"```python\n(.*?)```", section, flags=_re.S)
     if propdetect.Detector.load().propaganda_threshold is None:
         pytest.skip("the bundled model predates the 'any technique' head")
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(block, "docs/guides/thresholds.md", "exec"), namespace)
     assert namespace["strict"].propaganda_threshold == 0.7 and namespace["loose"].thresholds["doubt"] == 0.3
     assert (tmp_path / "strict-model" / "weights.npz").exists()
 

@@ -1,5 +1,5 @@
-"""Precision and recall by threshold on PTC-2020 dev: the figures of the README's
-"Scores and thresholds" section.
+"""Precision and recall by threshold on PTC-2020 dev: the figures of the documentation's
+"Scores and thresholds" guide (docs/guides/thresholds.md).
 
     python training/threshold_table.py [--model PATH] [--articles DIR] [--labels FILE]
 
