@@ -396,8 +396,10 @@ def _watch_parent(parent: int) -> None:
     """In a worker whose parent is ``parent`` (the dispatching process), start once a
     daemon thread that ends this process when the parent is gone."""
     global _watching
-    if not parent or _watching == os.getpid() or os.getppid() != parent:
-        return  # not a local worker of the dispatcher (this process, or a Dask worker)
+    if not parent or _watching == os.getpid() or os.getpid() == parent:
+        return  # watching already, or not a local worker (this process; a Dask worker gets 0)
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died while this worker started
     _watching = os.getpid()
 
     def watch() -> None:
@@ -496,7 +498,16 @@ def _start_call(n_jobs: int | None, tasks: Iterable[Any]) -> Any:
         return _forked_call(effective_jobs(n_jobs), tasks)
     from joblib import Parallel
 
-    return Parallel(n_jobs=n_jobs, batch_size=1, pre_dispatch="all", return_as="generator")(tasks)
+    backend: Any = None
+    if _default_loky():
+        # loky's workers, started to watch this process from their first moment (a
+        # worker still waiting for its first task would otherwise outlive a SIGKILL
+        # of this process by loky's idle timeout, 5 minutes)
+        from joblib._parallel_backends import LokyBackend
+
+        backend = LokyBackend(initializer=_watch_parent, initargs=(os.getpid(),))
+    return Parallel(n_jobs=n_jobs, backend=backend, batch_size=1, pre_dispatch="all",
+                    return_as="generator")(tasks)
 
 
 # -- forked workers (Linux) ------------------------------------------------------------
@@ -516,11 +527,9 @@ _fork: tuple[int, Any] | None = None  # (workers, ProcessPoolExecutor)
 _FORK_POOL_THREADS = 2  # the forked pool's threads in this process: its manager and its queue's feeder
 
 
-def _forks() -> bool:
-    """Whether local workers are forked from this process (see above): only in
-    place of joblib's default backend, loky."""
-    if START_METHOD != "auto" or not sys.platform.startswith("linux"):
-        return False
+def _default_loky() -> bool:
+    """Whether joblib's active backend is its default, loky, chosen by nobody (no
+    parallel_backend/parallel_config block names one; not inside a joblib worker)."""
     try:
         from joblib import parallel
 
@@ -529,9 +538,15 @@ def _forks() -> bool:
         if chosen is not None and type(chosen).__name__ != "_Sentinel":
             return False  # a backend somebody asked for
         backend, _ = parallel.get_active_backend()
-        if type(backend).__name__ != "LokyBackend" or backend.nesting_level:
-            return False  # another backend (a prefer/require hint), or inside a joblib worker
-    except Exception:  # noqa: BLE001 -- joblib internals moved: do not fork
+        return type(backend).__name__ == "LokyBackend" and not backend.nesting_level
+    except Exception:  # noqa: BLE001 -- joblib internals moved
+        return False
+
+
+def _forks() -> bool:
+    """Whether local workers are forked from this process (see above): only in
+    place of joblib's default backend, loky."""
+    if START_METHOD != "auto" or not sys.platform.startswith("linux") or not _default_loky():
         return False
     encoder = sys.modules.get("propdetect._encoder")
     if encoder is not None and getattr(encoder, "sessions_started", False):
