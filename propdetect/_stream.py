@@ -446,9 +446,10 @@ class RecordFile:
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "out.jsonl")
     >>> out = RecordFile(path)
-    >>> out.write('{"a": 1}\\n'); out.end_record()
-    >>> out.write('{"b": '); out.close()   # stopped inside a record: it is not written
-    >>> open(path).read()
+    >>> _ = out.write('{"a": 1}\\n'); out.end_record()
+    >>> _ = out.write('{"b": '); out.close()   # stopped inside a record: it is not written
+    >>> with open(path) as fh:
+    ...     fh.read()
     '{"a": 1}\\n'
     """
 

@@ -3,7 +3,7 @@
 ``propdetect analyze`` runs the main job; ``train`` and ``evaluate`` wrap the
 training and evaluation code. Results go to stdout (or ``-o``), progress and
 messages to stderr. Exit status: 0 success, 1 some input failed, 2 usage or data
-error (a message, never a traceback).
+error (a message, never a traceback), 130 after Ctrl-C, 143 after SIGTERM.
 """
 
 from __future__ import annotations
