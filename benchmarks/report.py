@@ -386,6 +386,23 @@ def render(data: dict, note: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+# A section of BENCHMARKS.md measured by another script (benchmarks/long_run_rss.py:
+# minutes per run, not part of the suite), between these markers: kept as it is when
+# the file is written again.
+KEEP_START = "<!-- kept by report.py: "
+KEEP_END = "<!-- end of kept section -->"
+
+
+def kept_section(path: Path) -> str:
+    """The kept section of the BENCHMARKS.md at ``path`` (with a blank line before), or ""."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    start, end = old.find(KEEP_START), old.find(KEEP_END)
+    return "\n" + old[start:end + len(KEEP_END)] + "\n" if 0 <= start < end else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write BENCHMARKS.md from a --benchmark-json file.")
     parser.add_argument("json", type=Path, help="the file written by --benchmark-json")
@@ -402,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     text = render(data, args.note)
     if args.output:
+        text += kept_section(args.output)
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -263,6 +264,7 @@ _SMALL_BLOCK_CHARS = 500
 # Tokens whose character n-gram columns are cached; cleared when full, so memory
 # stays bounded on endless streams of new words.
 _CHAR_CACHE_MAX = 200_000
+_TABLE_LOCK = threading.Lock()
 
 
 def _select(df: Counter, min_df: int, max_features: int | None) -> list[tuple[int, str]]:
@@ -602,13 +604,21 @@ class Featurizer:
         """This featurizer's :class:`~propdetect._tokens.TokenTable`, made on first use
         and again whenever the vocabulary or the vectors were replaced (a new fit)."""
         table = getattr(self, "_tokens", None)
-        if (table is None or table.vocabulary is not self.vocabulary_ or table.vectors is not self.vectors
-                or table.ngram_max != self.ngram_max or table.n_word_terms != self.n_word_terms_):
-            chars = self.n_word_terms_ < len(self.vocabulary_)
-            table = TokenTable(self.vocabulary_, self.n_word_terms_, self.ngram_max,
-                               self._char_grams if chars else None, self.vectors)
-            self._tokens = table
+        if not self._fits(table):
+            # Made once, not once per thread that comes first (a few hundred ms of the
+            # vocabulary's n-grams each): threads share one detector.
+            with _TABLE_LOCK:
+                table = getattr(self, "_tokens", None)
+                if not self._fits(table):
+                    chars = self.n_word_terms_ < len(self.vocabulary_)
+                    table = TokenTable(self.vocabulary_, self.n_word_terms_, self.ngram_max,
+                                       self._char_grams if chars else None, self.vectors)
+                    self._tokens = table
         return table
+
+    def _fits(self, table: TokenTable | None) -> bool:
+        return (table is not None and table.vocabulary is self.vocabulary_ and table.vectors is self.vectors
+                and table.ngram_max == self.ngram_max and table.n_word_terms == self.n_word_terms_)
 
     def __getstate__(self) -> dict[str, Any]:
         # The token table is a cache (with a lock, which does not pickle): rebuilt on use.

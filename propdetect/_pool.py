@@ -60,7 +60,8 @@ import numpy as np
 
 from ._results import _NO_EVIDENCE, Analysis, _Evidence, _freeze_evidence, _Scores, _sentence
 
-__all__ = ["ModelCodec", "imap", "packed", "model_payload", "worker_model", "pool_is_warm", "shutdown"]
+__all__ = ["ModelCodec", "imap", "packed", "model_payload", "worker_model", "pool_is_warm", "shutdown", "WorkerLost",
+           "WorkerLostWarning", "WORKER_LOST"]
 
 T = TypeVar("T")
 
@@ -383,10 +384,38 @@ class _Rendered:
         self.value = value
 
 
+# A local worker process (loky's, or forked) watches the process that sent it work, and
+# exits when that process is gone (its parent id changes), however it ended: loky's
+# workers otherwise wait for work for minutes after a SIGKILL of their parent (forked
+# ones are also killed by the kernel, see _worker_init). Checked every second.
+_WATCH_SECONDS = 1.0
+_watching = 0  # the pid of the process whose watch thread runs
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker whose parent is ``parent`` (the dispatching process), start once a
+    daemon thread that ends this process when the parent is gone."""
+    global _watching
+    if not parent or _watching == os.getpid() or os.getpid() == parent:
+        return  # watching already, or not a local worker (this process; a Dask worker gets 0)
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died while this worker started
+    _watching = os.getpid()
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="propdetect-parent-watch", daemon=True).start()
+
+
 def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, texts: Sequence[str],
                capture_errors: bool = False,
                render: Callable[[str, Analysis], Any] | None = None,
-               render_chars: int = 0) -> tuple[tuple[str, ...], list[Any]]:
+               render_chars: int = 0, parent: int = 0) -> tuple[tuple[str, ...], list[Any]]:
     """Worker side: detect each text of a batch; ``(technique ids, results)``.
 
     Each result is packed (:func:`_pack`, or the model's ``_detect_packed(text)``,
@@ -394,8 +423,10 @@ def _run_batch(digest: str, blob: np.ndarray | str | None, codec: ModelCodec, te
     ``render_chars`` (the caller's :data:`RENDER_CHARS`), ``render(text, analysis)``
     wrapped in :class:`_Rendered`.
     A text that fails comes back as its error message (``"Type: message"``) when
-    ``capture_errors``; otherwise the error propagates.
+    ``capture_errors``; otherwise the error propagates. ``parent``: the dispatching
+    process's id, which a local worker watches (:func:`_watch_parent`).
     """
+    _watch_parent(parent)
     model = worker_model(digest, blob, codec)
     # A model may want to know that it runs in a worker (the accurate model's
     # encoder then takes one thread: the workers share the cores).
@@ -467,7 +498,16 @@ def _start_call(n_jobs: int | None, tasks: Iterable[Any]) -> Any:
         return _forked_call(effective_jobs(n_jobs), tasks)
     from joblib import Parallel
 
-    return Parallel(n_jobs=n_jobs, batch_size=1, pre_dispatch="all", return_as="generator")(tasks)
+    backend: Any = None
+    if _default_loky():
+        # loky's workers, started to watch this process from their first moment (a
+        # worker still waiting for its first task would otherwise outlive a SIGKILL
+        # of this process by loky's idle timeout, 5 minutes)
+        from joblib._parallel_backends import LokyBackend
+
+        backend = LokyBackend(initializer=_watch_parent, initargs=(os.getpid(),))
+    return Parallel(n_jobs=n_jobs, backend=backend, batch_size=1, pre_dispatch="all",
+                    return_as="generator")(tasks)
 
 
 # -- forked workers (Linux) ------------------------------------------------------------
@@ -487,11 +527,9 @@ _fork: tuple[int, Any] | None = None  # (workers, ProcessPoolExecutor)
 _FORK_POOL_THREADS = 2  # the forked pool's threads in this process: its manager and its queue's feeder
 
 
-def _forks() -> bool:
-    """Whether local workers are forked from this process (see above): only in
-    place of joblib's default backend, loky."""
-    if START_METHOD != "auto" or not sys.platform.startswith("linux"):
-        return False
+def _default_loky() -> bool:
+    """Whether joblib's active backend is its default, loky, chosen by nobody (no
+    parallel_backend/parallel_config block names one; not inside a joblib worker)."""
     try:
         from joblib import parallel
 
@@ -500,9 +538,15 @@ def _forks() -> bool:
         if chosen is not None and type(chosen).__name__ != "_Sentinel":
             return False  # a backend somebody asked for
         backend, _ = parallel.get_active_backend()
-        if type(backend).__name__ != "LokyBackend" or backend.nesting_level:
-            return False  # another backend (a prefer/require hint), or inside a joblib worker
-    except Exception:  # noqa: BLE001 -- joblib internals moved: do not fork
+        return type(backend).__name__ == "LokyBackend" and not backend.nesting_level
+    except Exception:  # noqa: BLE001 -- joblib internals moved
+        return False
+
+
+def _forks() -> bool:
+    """Whether local workers are forked from this process (see above): only in
+    place of joblib's default backend, loky."""
+    if START_METHOD != "auto" or not sys.platform.startswith("linux") or not _default_loky():
         return False
     encoder = sys.modules.get("propdetect._encoder")
     if encoder is not None and getattr(encoder, "sessions_started", False):
@@ -511,11 +555,25 @@ def _forks() -> bool:
     return threading.active_count() <= 1 + own
 
 
-def _ignore_interrupts() -> None:
-    """Forked workers leave Ctrl-C to the process that started them, which stops them."""
+def _worker_init(parent: int) -> None:
+    """A forked worker leaves Ctrl-C and SIGTERM to the process that started it (which
+    stops its workers as it ends, however it ends: a whole process group stopped by a
+    scheduler, say), and dies with it: on Linux the kernel kills it when its parent
+    dies, even of SIGKILL (``PR_SET_PDEATHSIG``), so that no worker outlives its parent
+    holding memory and the parent's stderr."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not glibc/Linux: the parent still stops its workers
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _call(task: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]) -> Any:
@@ -543,7 +601,7 @@ def _fork_pool(workers: int) -> Any:
             return _fork[1]
         _stop_fork_pool_locked()
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_ignore_interrupts)
+                                   initializer=_worker_init, initargs=(os.getpid(),))
         _fork = (workers, pool)
         return pool
 
@@ -569,9 +627,9 @@ def _stop_fork_pool_locked() -> None:
         pool = _fork[1]
         _fork = None
         # Stop the workers now: shutdown() alone would let a running batch (a long
-        # document, say) finish for nothing.
+        # document, say) finish for nothing. SIGKILL: they ignore SIGTERM (_worker_init).
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
+            proc.kill()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -616,6 +674,88 @@ def _forked_call(workers: int, tasks: Iterable[Any]) -> Iterator[Any]:
                 _stop_fork_pool()
 
     return drain()
+
+
+# A worker that dies (killed for want of memory, say) loses the batches in flight. The
+# window's batches not yet received are sent again, on new workers, up to this many
+# times; after that, the first of them is run a text at a time, so that a text that
+# kills a worker by itself is found: it is tried twice alone, then given up (an error
+# message in its place with ``capture_errors``, else BrokenProcessPool), and the rest
+# goes on.
+_RETRIES = 2
+_ALONE_TRIES = 2
+
+
+class WorkerLost(str):
+    """The result of a text that killed a worker process each time it was tried alone:
+    its error message (a ``str``, like the messages of ``capture_errors``)."""
+
+    __slots__ = ()
+
+
+_LOST = (f"a worker process died {_ALONE_TRIES} times while analysing this text alone (killed, perhaps "
+         "for want of memory: fewer workers need less memory)")
+WORKER_LOST = WorkerLost(f"WorkerLost: {_LOST}")
+
+
+def _resilient(n_jobs: int | None, task: Callable[[list[str]], Any], batches: list[list[str]],
+               capture_errors: bool) -> Iterator[tuple[tuple[str, ...], list[Any]]]:
+    """``(ids, results)`` of each batch, in order, from workers (:func:`_start_call`),
+    starting new workers and sending the lost batches again when one dies (see
+    :data:`_RETRIES`)."""
+    from concurrent.futures.process import BrokenProcessPool  # loky's TerminatedWorkerError is one
+
+    done = breaks = 0
+    while done < len(batches):
+        if breaks > _RETRIES:
+            yield _alone(n_jobs, task, batches[done], capture_errors)
+            done += 1
+            breaks = _RETRIES  # the next death isolates again at once
+            continue
+        calls = _start_call(n_jobs, map(task, batches[done:]))
+        try:
+            for result in calls:
+                done += 1
+                yield result
+        except BrokenProcessPool as exc:
+            breaks += 1
+            cause = str(exc).split(";")[0] or "a worker process died"
+            warnings.warn(f"{cause}; {len(batches) - done} unfinished batches of texts go to new workers"
+                          + ("" if breaks <= _RETRIES else ", the first a text at a time"),
+                          WorkerLostWarning, stacklevel=2)
+        finally:
+            if hasattr(calls, "close"):
+                _close(calls)
+
+
+class WorkerLostWarning(RuntimeWarning):
+    """A worker process died; its work is being sent again (see :func:`_resilient`)."""
+
+
+def _alone(n_jobs: int | None, task: Callable[[list[str]], Any], texts: list[str],
+           capture_errors: bool) -> tuple[tuple[str, ...], list[Any]]:
+    """The batch ``texts`` run a text per call, each tried :data:`_ALONE_TRIES` times."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    ids: tuple[str, ...] = ()
+    out: list[Any] = []
+    for text in texts:
+        for _ in range(_ALONE_TRIES):
+            calls = _start_call(n_jobs, [task([text])])
+            try:
+                ids, (result,) = next(iter(calls))
+                break
+            except BrokenProcessPool as exc:
+                error = exc
+            finally:
+                if hasattr(calls, "close"):
+                    _close(calls)
+        else:
+            if not capture_errors:
+                raise BrokenProcessPool(f"{_LOST}; the text has {len(text):,} characters") from error
+            result = WORKER_LOST
+        out.append(result)
+    return ids, out
 
 
 def _close(results: Any) -> None:
@@ -830,7 +970,9 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
     from joblib import delayed
 
     digest, blob = model_payload(model, codec)
-    ship: np.ndarray | str = _payload_file(digest, blob) if _ships_by_file() else blob
+    local = _ships_by_file()
+    ship: np.ndarray | str = _payload_file(digest, blob) if local else blob
+    parent = os.getpid() if local else 0  # local workers watch this process (_watch_parent)
     run = delayed(_run_batch)
     windows = _windows(items, text_of, batch_size, window_batches, _batch_chars(total_chars, workers))
     calls: Any = None
@@ -838,8 +980,9 @@ def _dispatch(model: Any, items: Iterable[T], codec: ModelCodec, text_of: Callab
     try:
         for window, batches in windows:
             # One joblib call at a time (see the module's docstring).
-            calls = _start_call(n_jobs, (run(digest, ship, codec, b, capture_errors, render, RENDER_CHARS)
-                                         for b in batches)) if batches else iter(())
+            calls = _resilient(n_jobs, lambda b: run(digest, ship, codec, b, capture_errors, render, RENDER_CHARS,
+                                                     parent),
+                               batches, capture_errors) if batches else iter(())
             if not started:
                 # The first next() only submits (see imap's overlap); results follow.
                 started = True

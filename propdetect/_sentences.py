@@ -11,8 +11,8 @@ rule-based splitter measured best on tricky cases in ``shared/docs/ECOSYSTEM.md`
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
-from functools import lru_cache
 
 __all__ = ["split_sentences", "iter_lines"]
 
@@ -53,11 +53,21 @@ MAX_SENTENCE_CHARS = 100_000
 _LAST_SPACE = re.compile(r".*\s", re.DOTALL)
 
 
-@lru_cache(maxsize=1)
-def _segmenter():  # noqa: ANN202 - pysbd has no type hints
-    import pysbd  # imported on first use: keeps `import propdetect` fast
+# One pysbd Segmenter per thread: segment() keeps the line it works on in the
+# instance (``self.original_text``) and reads it back to find the sentences' offsets,
+# so one Segmenter shared by threads gave a line the spans of another thread's line
+# (16 threads over the 75 PTC dev articles: 4-5 of 600-1,200 results with a sentence
+# too few or too many).
+_local = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+def _segmenter():  # noqa: ANN202 - pysbd has no type hints
+    seg = getattr(_local, "segmenter", None)
+    if seg is None:
+        import pysbd  # imported on first use: keeps `import propdetect` fast
+
+        seg = _local.segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    return seg
 
 
 def iter_lines(text: str) -> Iterator[tuple[int, int]]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +32,8 @@ from ._results import Analysis
 __all__ = [
     "Document",
     "InputError",
+    "RecordFile",
+    "read_records",
     "Summary",
     "analyze_records",
     "iter_detect",
@@ -416,3 +420,179 @@ def check_encoding(encoding: str) -> str:
         return codecs.lookup(encoding).name
     except LookupError:
         raise ValueError(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)") from None
+
+
+# -- output that survives the run ending ------------------------------------------------
+class RecordFile:
+    """An output file written a whole record at a time, for ``-o FILE``.
+
+    Text is gathered per record and handed to the operating system only at record
+    boundaries (every :attr:`FLUSH_BYTES` or :attr:`FLUSH_SECONDS`, whichever comes
+    first, with SIGINT and SIGTERM held back during the write), so that the file never
+    ends inside a record, however the run ends: an exception, a signal, even SIGKILL.
+    The one exception is a record longer than :attr:`STREAM_BYTES` (a document of
+    tens of MB, whose JSON is never held whole): it is written as it is made, and a
+    run stopped inside it by an exception or a catchable signal cuts the file back
+    to the record's start on :meth:`close`; after SIGKILL, ``--resume`` drops it.
+
+    Parameters
+    ----------
+    path : str
+        The file; created, or emptied (``append=False``), or appended to.
+    append : bool, default=False
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.jsonl")
+    >>> out = RecordFile(path)
+    >>> _ = out.write('{"a": 1}\\n'); out.end_record()
+    >>> _ = out.write('{"b": '); out.close()   # stopped inside a record: it is not written
+    >>> with open(path) as fh:
+    ...     fh.read()
+    '{"a": 1}\\n'
+    """
+
+    FLUSH_BYTES = 1 << 16
+    FLUSH_SECONDS = 1.0
+    STREAM_BYTES = 4 << 20
+
+    def __init__(self, path: str, append: bool = False) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC) | getattr(os, "O_BINARY", 0)
+        self._fd = os.open(path, flags, 0o666)
+        self.name = path
+        self.encoding = "utf-8"
+        self._done = bytearray()  # whole records not yet written
+        self._record: list[bytes] = []  # the record being made
+        self._record_bytes = 0
+        self._streamed_from: int | None = None  # file size when a long record began to be written
+        self._last = time.monotonic()
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8", "backslashreplace")  # a lone surrogate: \udXXX, valid JSON
+        self._record.append(data)
+        self._record_bytes += len(data)
+        if self._record_bytes > self.STREAM_BYTES:
+            if self._streamed_from is None:
+                self._write_out()  # the records before it, whole
+                self._streamed_from = os.fstat(self._fd).st_size
+            self._done += b"".join(self._record)
+            self._record, self._record_bytes = [], 0
+            self._write_out()
+        return len(text)
+
+    def end_record(self) -> None:
+        """The text written since the last call is a whole record."""
+        self._done += b"".join(self._record)
+        self._record, self._record_bytes = [], 0
+        self._streamed_from = None
+        if len(self._done) >= self.FLUSH_BYTES or time.monotonic() - self._last >= self.FLUSH_SECONDS:
+            self._write_out()
+
+    def flush(self) -> None:
+        """Write the whole records made so far (not a record in the making)."""
+        self._write_out()
+
+    def _write_out(self) -> None:
+        if not self._done:
+            return
+        held = _hold_signals()
+        try:
+            view = memoryview(self._done)
+            while view:
+                view = view[os.write(self._fd, view):]
+            view.release()
+            self._done.clear()
+        finally:
+            _release_signals(held)
+        self._last = time.monotonic()
+
+    def close(self) -> None:
+        """Write the whole records and close; a record in the making is dropped (and a
+        long one already partly written is cut off)."""
+        if self._fd < 0:
+            return
+        try:
+            self._record, self._record_bytes = [], 0
+            if self._streamed_from is not None:
+                self._done.clear()
+                try:
+                    os.ftruncate(self._fd, self._streamed_from)
+                except OSError:  # not a regular file (a pipe, /dev/null): nothing to cut
+                    pass
+            self._write_out()
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+def _hold_signals() -> set[int] | None:
+    """Hold back SIGINT and SIGTERM (delivered when released); None where that cannot be done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, _HELD))
+
+
+def _release_signals(old: set[int] | None) -> None:
+    if old is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@dataclass
+class ResumeState:
+    """What an output file of an earlier run holds: the inputs it has a record for
+    (``source -> lines``, None for a whole file) and how many records and error records."""
+
+    done: dict[str, set[int | None]] = field(default_factory=dict)
+    records: int = 0
+    errors: int = 0
+    dropped_bytes: int = 0
+
+    def has(self, record: Document | InputError) -> bool:
+        lines = self.done.get(record.source)
+        return lines is not None and record.line in lines
+
+
+def read_records(path: str, model_digest: str) -> ResumeState:
+    """Read the JSON Lines records an earlier ``analyze --format jsonl -o path`` wrote,
+    for ``--resume``; cut off a torn last line (a run stopped inside it).
+
+    Raises
+    ------
+    ValueError
+        A whole line that is not a record of ``analyze --format jsonl``, or a record
+        made by another model or other thresholds (another ``model_digest``).
+    """
+    state = ResumeState()
+    good = 0  # bytes of whole lines
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.endswith(b"\n"):
+                break  # torn: the run stopped while writing it
+            good += len(raw)
+            if not raw.strip():
+                continue
+            try:
+                rec = json.loads(raw)
+            except ValueError:
+                raise ValueError(f"line {lineno} is not JSON: not the output of `propdetect analyze "
+                                 "--format jsonl`") from None
+            if not isinstance(rec, dict) or not isinstance(rec.get("source"), str) or (
+                    "sentences" not in rec and "error" not in rec):
+                raise ValueError(f"line {lineno} is not a record of `propdetect analyze --format jsonl`")
+            if rec.get("model_digest") != model_digest:
+                raise ValueError(f"line {lineno} was made by another model or other thresholds "
+                                 f"(model_digest {rec.get('model_digest')}, this run {model_digest}): resume "
+                                 "with the same --model and --threshold, or write to another file")
+            line = rec.get("line")
+            state.done.setdefault(sys.intern(rec["source"]), set()).add(line if isinstance(line, int) else None)
+            state.records += 1
+            state.errors += "sentences" not in rec
+        size = fh.seek(0, os.SEEK_END)
+    state.dropped_bytes = size - good
+    if state.dropped_bytes:
+        os.truncate(path, good)
+    return state

@@ -3,7 +3,7 @@
 ``propdetect analyze`` runs the main job; ``train`` and ``evaluate`` wrap the
 training and evaluation code. Results go to stdout (or ``-o``), progress and
 messages to stderr. Exit status: 0 success, 1 some input failed, 2 usage or data
-error (a message, never a traceback).
+error (a message, never a traceback), 130 after Ctrl-C, 143 after SIGTERM.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,6 +23,31 @@ from . import __version__
 EXIT_OK = 0
 EXIT_INPUT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, like Ctrl-C's KeyboardInterrupt: the run
+    stops the same way (whole records written, workers stopped, a message)."""
+
+
+_stopping = False  # a signal is ending the run
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    global _stopping
+    _stopping = True
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _quiet_when_stopping(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``threading.excepthook`` that says nothing once a signal is ending the run: the
+    worker pool's own threads (loky's) may fail as the pool is torn down under them."""
+    def excepthook(args: Any) -> None:
+        if not _stopping:
+            hook(args)
+    return excepthook
 
 
 class CliError(Exception):
@@ -151,6 +178,19 @@ def _open_out(path: str | None) -> TextIO:
         raise CliError(f"{path}: cannot write ({exc.strerror})") from None
 
 
+def _open_records(path: str | None, append: bool) -> TextIO:
+    """``analyze``'s output: stdout as it is, a file written a whole record at a time
+    (:class:`~propdetect._stream.RecordFile`)."""
+    from ._stream import RecordFile
+
+    if path is None or path == "-":
+        return sys.stdout
+    try:
+        return RecordFile(path, append=append)  # type: ignore[return-value]
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write ({exc.strerror})") from None
+
+
 def _load_detector(path: str | None):  # noqa: ANN202
     from ._detector import Detector
     from ._persist import ModelError
@@ -242,6 +282,9 @@ def _write_pieces(out: TextIO, pieces: Iterable[str]) -> None:
             enc = getattr(out, "encoding", None) or "utf-8"
             out.write(piece.encode(enc, "backslashreplace").decode(enc))
     out.write("\n")
+    end = getattr(out, "end_record", None)  # a RecordFile: the line is whole
+    if end is not None:
+        end()
 
 
 def _progress(enabled: bool):  # noqa: ANN202
@@ -285,6 +328,22 @@ def _check_analyze_output(args: argparse.Namespace) -> None:
 
     inputs = [(name, member) for name in (args.files or [STDIN])]
     _check_not_an_input("-o", args.output, [*inputs, (args.model or "", _existing)])
+    to_file = args.output is not None and args.output != "-"
+    if args.resume:
+        if not to_file:
+            raise CliError("--resume goes with -o FILE: the file of the run to go on with")
+        if args.format != "jsonl":
+            raise CliError("--resume goes with --format jsonl (its records name their input and model)")
+        if args.force:
+            raise CliError("give --resume (go on with -o's records) or --force (replace them), not both")
+    if to_file and not (args.resume or args.force):
+        try:
+            size = os.stat(args.output).st_size if Path(args.output).is_file() else 0
+        except OSError:
+            size = 0
+        if size:
+            raise CliError(f"-o {args.output} exists and is not empty: pass --resume to go on with the run "
+                           "that wrote it (--format jsonl), --force to replace it, or write to another file")
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -293,25 +352,51 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     Exit status 1 when any input became an error record (all others are still
     written), 0 otherwise.
     """
-    from ._report import (csv_header, csv_rows, iter_jsonl_record, jsonl_sentences, model_fields, model_label,
-                          render_text)
-    from ._stream import Document, InputError, Summary, analyze_records, iter_records
+    from ._pool import WorkerLostWarning
+    from ._report import model_fields
+    from ._stream import Summary, iter_records, read_records
 
     encoding, jobs = _analyze_options(args)
     thresholds = _threshold_specs(args.threshold)
     _check_analyze_output(args)
     det = _with_thresholds(_load_detector(args.model), thresholds)
+    model = model_fields(det)  # every output record names the model
     records = iter_records(args.files or ["-"], input_format=args.input_format,
                            text_field=args.text_field, encoding=encoding, errors=args.errors)
-    out = _open_out(args.output)
+    earlier = None
+    if args.resume and Path(args.output).is_file():
+        try:
+            earlier = read_records(args.output, model["model_digest"])
+        except (OSError, ValueError) as exc:
+            raise CliError(f"--resume: -o {args.output}: {exc}") from None
+        torn = f"; a torn last record ({earlier.dropped_bytes:,} bytes) dropped" if earlier.dropped_bytes else ""
+        _err(f"resuming: {earlier.records} records already in {args.output} "
+             f"({earlier.errors} errors){torn}; analysing the other inputs")
+        records = (r for r in records if not earlier.has(r))
+    out = _open_records(args.output, append=args.resume)
     summary = Summary()
     bar = _progress(not args.no_progress)
     say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
+    with warnings.catch_warnings():
+        # a worker that died and is replaced (propdetect._pool): one line on stderr
+        warnings.simplefilter("always", WorkerLostWarning)
+        warnings.showwarning = lambda message, *_a, **_k: say(f"propdetect: {message}")  # type: ignore[assignment]
+        return _analyze_run(args, jobs, det, model, records, out, summary, bar, say,
+                            earlier.errors if earlier is not None else 0)
+
+
+def _analyze_run(args: argparse.Namespace, jobs: int, det, model, records, out, summary, bar,  # noqa: ANN001
+                 say, earlier_errors: int) -> int:
+    """The loop of :func:`cmd_analyze`: detect, write, count; exit status 1 when an
+    input became an error record, in this run or (``--resume``) the earlier one."""
+    from ._pool import WorkerLost
+    from ._report import csv_header, csv_rows, iter_jsonl_record, jsonl_sentences, model_label, render_text
+    from ._stream import Document, InputError, analyze_records
+
     html_docs: list[tuple[str, str, object]] = []  # --format html is one page for the whole run
     html_errors: list[tuple[str, str]] = []  # ... which shows the inputs that could not be read too
     # text output shows each score beside the threshold it was compared with
     shown_thresholds = {**det.thresholds, "propaganda": det.propaganda_threshold}
-    model = model_fields(det)  # every output record names the model
     try:
         if args.format == "csv":
             _write_line(out, csv_header(det.techniques, model))
@@ -322,7 +407,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                                   capture_errors=True,
                                   render=jsonl_sentences if args.format == "jsonl" else None)
         for rec, result in results:
-            if isinstance(rec, Document) and isinstance(result, str):
+            if isinstance(rec, Document) and isinstance(result, WorkerLost):
+                rec = InputError(rec.source, rec.line, f"analysis failed: {result.split(': ', 1)[1]}")
+            elif isinstance(rec, Document) and isinstance(result, str):
                 rec = InputError(rec.source, rec.line, f"analysis failed ({result}); this is a bug, "
                                                        "please report it with the input")
             if isinstance(rec, InputError):
@@ -355,6 +442,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             names, texts, analyses = zip(*html_docs) if html_docs else ((), (), ())
             out.write(render_html(list(analyses), list(texts), list(names),
                                   model=model_label(model), errors=html_errors))
+            if hasattr(out, "end_record"):
+                out.end_record()  # the page is one record: whole, or not at all
         out.flush()
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from
@@ -372,7 +461,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
         _err(summary.line())
-    return EXIT_INPUT_ERROR if summary.errors else EXIT_OK
+    return EXIT_INPUT_ERROR if summary.errors or earlier_errors else EXIT_OK
 
 
 # -- train -----------------------------------------------------------------------
@@ -658,6 +747,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "length, ~40,000 characters)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it only shows when stderr is a terminal anyway)")
+    p.add_argument("--resume", action="store_true",
+                   help="with -o FILE and --format jsonl: go on with a run that stopped, keeping the records "
+                        "already in FILE (made by the same model and thresholds) and analysing only the "
+                        "inputs that have none; without it, a non-empty -o FILE is refused")
+    p.add_argument("--force", action="store_true", help="replace a non-empty -o FILE")
     p.set_defaults(func=cmd_analyze)
 
     def add_data_args(q: argparse.ArgumentParser, prefix: str = "", what: str = "") -> None:
@@ -743,16 +837,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     # This is our process: undo a low MALLOC_TRIM_THRESHOLD_ inherited from a
     # process that used Dask (see _pool._roomier_malloc); the workers do the same.
     _roomier_malloc()
+    # SIGTERM (a scheduler stopping the job) ends the run as Ctrl-C does, not at once:
+    # whole records, the workers stopped, a message. Only the main thread may set it.
+    global _stopping
+    _stopping = False
+    previous: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, _on_signal)
+    except ValueError:  # not the main thread
+        pass
+    import threading
+
+    excepthook = threading.excepthook
+    threading.excepthook = _quiet_when_stopping(excepthook)
     try:
         return int(args.func(args))
     except CliError as exc:
         _err(str(exc))
         return EXIT_USAGE
+    except Terminated:
+        _err("terminated (SIGTERM)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _err("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        threading.excepthook = excepthook
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -91,12 +91,17 @@ def test_analyze_refuses_to_write_over_the_model(tmp_path, capsys, tiny_detector
     assert (model / "weights.npz").read_bytes() == before
 
 
-def test_analyze_may_overwrite_a_previous_output(tmp_path, capsys, tiny_model):
+def test_analyze_overwrites_a_previous_output_only_with_force(tmp_path, capsys, tiny_model):
+    """A rerun must not destroy hours of results by accident (issue 21): a non-empty
+    -o is refused, untouched, unless --force (or --resume, tests/test_faults.py)."""
     (tmp_path / "a.txt").write_text(LOUD, encoding="utf-8")
     out = tmp_path / "out.jsonl"
     out.write_text("old results\n", encoding="utf-8")
-    status, _, _ = run(capsys, "analyze", "--model", tiny_model, "--format", "jsonl", str(tmp_path / "a.txt"),
-                       "-o", str(out))
+    argv = ["analyze", "--model", tiny_model, "--format", "jsonl", str(tmp_path / "a.txt"), "-o", str(out)]
+    status, _, err = run(capsys, *argv)
+    _one_line_usage_error(status, err, "exists and is not empty", "--resume", "--force")
+    assert out.read_text(encoding="utf-8") == "old results\n"
+    status, _, _ = run(capsys, *argv, "--force")
     assert status == EXIT_OK and "old results" not in out.read_text(encoding="utf-8")
 
 
