@@ -42,7 +42,14 @@ from typing import Any
 import numpy as np
 
 from ._encoder import EncoderScorer, TokenScores
-from ._persist import ModelFormatError, _looks_pickled, _pickle_error, _read_small, check_versions
+from ._persist import (
+    ModelFormatError,
+    _looks_pickled,
+    _pickle_error,
+    _read_small,
+    check_format_first,
+    check_versions,
+)
 
 __all__ = ["ACCURATE_KIND", "Combination", "EncoderPart", "is_accurate_folder", "read_accurate",
            "token_evidence", "write_accurate", "sha256_file"]
@@ -260,6 +267,8 @@ def read_accurate(folder: Path, bundled_folder: Any) -> tuple[dict[str, Any], Pa
     for p in sorted(folder.iterdir()):
         if p.is_file() and _looks_pickled(p, p.read_bytes()[:8]):
             raise _pickle_error(p)
+    check_format_first(folder)
+    for p in sorted(folder.iterdir()):
         if p.name not in _FILES and not (p.name == LINEAR_FOLDER and p.is_dir()):
             raise ModelFormatError(f"{folder}: unexpected {p.name} in an accurate model folder; it holds "
                                    f"only {', '.join(sorted(_FILES))} and optionally {LINEAR_FOLDER}/")

@@ -249,7 +249,8 @@ class Detector:
         ModelFormatError
             The folder is missing, incomplete, corrupt or holds a pickle.
         ModelVersionError
-            The model needs another scikit-learn minor version or file format.
+            The model's file format is one this version does not read (a model
+            written by a newer propdetect).
         """
         if path is None:
             return _bundled(DEFAULT_MODEL)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -40,6 +39,7 @@ __all__ = [
     "read_model",
     "write_model",
     "check_versions",
+    "check_format_first",
 ]
 
 # 2: optional word vectors, "any technique" head and token model (propdetect 0.2).
@@ -81,20 +81,7 @@ class ModelFormatError(ModelError):
 
 
 class ModelVersionError(ModelError):
-    """The model was made with library versions this installation cannot serve."""
-
-
-def _minor(version: str) -> tuple[int, int]:
-    """``(major, minor)`` of a version string; missing or odd parts count as 0.
-
-    >>> _minor("1.9.1"), _minor("1.10rc1"), _minor("2")
-    ((1, 9), (1, 10), (2, 0))
-    """
-    parts = []
-    for p in (str(version).split(".") + ["0", "0"])[:2]:
-        m = re.match(r"\d+", p.strip())
-        parts.append(int(m.group()) if m else 0)
-    return parts[0], parts[1]
+    """The model's file format is not one this version of propdetect reads."""
 
 
 def installed_version(dist: str) -> str | None:
@@ -106,36 +93,64 @@ def installed_version(dist: str) -> str | None:
 
 
 def check_versions(meta: Mapping[str, Any], where: str) -> None:
-    """Raise :class:`ModelVersionError` unless this installation matches the model.
+    """Raise :class:`ModelVersionError` unless this code reads the model's file format.
 
-    The model's file format must be one this code reads, and the installed
-    scikit-learn must have the same major.minor version as the one the model was
-    trained with (scikit-learn changes estimator internals between minor versions).
+    The format version is the only gate. The library versions a model records
+    (``"versions"``: propdetect, scikit-learn, NumPy, ...) are information: a model
+    is plain arrays scored with NumPy, so it gives the same scores whichever
+    scikit-learn trained it and whichever is installed (or none).
+
+    Examples
+    --------
+    >>> check_versions({"format_version": 2, "versions": {"scikit-learn": "0.1"}}, "m")
+    >>> check_versions({"format_version": 99, "versions": {"propdetect": "9.0"}}, "m")
+    Traceback (most recent call last):
+    ...
+    propdetect._persist.ModelVersionError: m: model file format 99 was written by propdetect 9.0, newer than this propdetect ..., which reads formats 1 to 2; upgrade propdetect (pip install -U propdetect)
     """
     fmt = meta.get("format_version")
-    if isinstance(fmt, bool) or fmt not in READABLE_FORMATS:
-        raise ModelVersionError(
-            f"{where}: model file format {fmt!r} is not the format this version of "
-            f"propdetect reads ({FORMAT_VERSION}); upgrade propdetect or retrain the "
-            "model with `propdetect train`"
-        )
     versions = meta.get("versions")
-    trained = versions.get("scikit-learn") if isinstance(versions, dict) else None
-    installed = installed_version("scikit-learn")
-    if not isinstance(trained, str) or not trained.strip():
+    if versions is not None and not isinstance(versions, dict):
         raise ModelFormatError(
-            f"{where}: metadata.json does not say which scikit-learn trained it "
-            "(expected \"versions\": {\"scikit-learn\": \"X.Y.Z\"}); retrain the model "
-            "with `propdetect train`"
+            f"{where}: metadata.json 'versions' must be a JSON object (the library versions "
+            f"that made the model), got {type(versions).__name__}"
         )
-    if installed is None or _minor(installed) != _minor(trained):
-        major, minor = _minor(trained)
+    if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt in READABLE_FORMATS:
+        return
+    from . import __version__ as this
+
+    readable = f"formats {READABLE_FORMATS[0]} to {READABLE_FORMATS[-1]}"
+    if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT_VERSION:
+        made_by = (versions or {}).get("propdetect")
+        by = f"propdetect {made_by}" if isinstance(made_by, str) and made_by else "a newer propdetect"
         raise ModelVersionError(
-            f"{where}: this model was trained with scikit-learn {trained} but "
-            f"scikit-learn {installed or '(not installed)'} is installed; install a "
-            f"matching version (pip install 'scikit-learn>={major}.{minor},"
-            f"<{major}.{minor + 1}') or retrain the model with `propdetect train`"
+            f"{where}: model file format {fmt} was written by {by}, newer than this "
+            f"propdetect {this}, which reads {readable}; upgrade propdetect "
+            "(pip install -U propdetect)"
         )
+    raise ModelVersionError(
+        f"{where}: model file format {fmt!r} is not one this propdetect {this} knows (it "
+        f"reads {readable}); upgrade propdetect (pip install -U propdetect) or retrain the "
+        "model with `propdetect train`"
+    )
+
+
+def check_format_first(folder: Path) -> None:
+    """Check the format version of ``folder/metadata.json`` before anything else.
+
+    A model written by a newer propdetect may hold other files than this version
+    expects: the one error it should raise is the format's, not "unexpected file".
+    An unreadable or odd metadata file is left for the full checks to describe.
+    """
+    path = folder / METADATA_FILE
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_METADATA_BYTES:
+            return
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return
+    if isinstance(meta, dict):
+        check_versions(meta, str(folder))
 
 
 def _looks_pickled(path: Path, head: bytes) -> bool:
@@ -190,7 +205,7 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str],
         Missing folder or file, unexpected or pickled file, corrupt content,
         arrays that do not fit together or are not finite numbers.
     ModelVersionError
-        Format or scikit-learn version mismatch.
+        A file format this version does not read (a model from a newer propdetect).
 
     Examples
     --------
@@ -225,6 +240,7 @@ def _read_model(folder: Path) -> tuple[dict[str, Any], list[str], dict[str, np.n
     for p in entries:
         if p.is_file():
             _refuse_pickle(p)
+    check_format_first(folder)
     unexpected = [p for p in entries if p.name not in MODEL_FILES]
     if unexpected:
         names = ", ".join(p.name for p in unexpected)
@@ -406,7 +422,7 @@ def _validate(folder: Path, meta: dict[str, Any], vocabulary: list[str],
                 "vocabulary, techniques and weights do not fit together"
             )
     if n_dense != len(DENSE_FEATURES):
-        made_by = meta.get("versions", {}).get("propdetect", "another version")
+        made_by = (meta.get("versions") or {}).get("propdetect", "another version")
         raise ModelVersionError(
             f"{folder}: this model has {n_dense} shape and context features but this "
             f"version of propdetect computes {len(DENSE_FEATURES)}; it was made by "

@@ -220,6 +220,40 @@ def test_real_process_streams_with_two_jobs_and_no_traceback(tmp_path, tiny_mode
     assert "\r" not in err  # no progress bar when stderr is not a terminal
 
 
+def test_progress_bar_on_a_terminal(tmp_path, tiny_model):
+    """On a terminal, stderr shows tqdm's bar (the oldest supported tqdm included: constraints/oldest.txt)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    src = tmp_path / "in.txt"
+    src.write_text(LOUD, encoding="utf-8")
+    master, slave = pty.openpty()
+    # 24 rows of 100 columns: a new terminal is 0 x 0, where tqdm draws a bar 0 characters wide
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "propdetect.cli", "analyze", "--model", tiny_model,
+                               "--format", "jsonl", str(src), str(src)],
+                              stdout=subprocess.PIPE, stderr=slave, check=False, timeout=120)
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(master)
+    assert proc.returncode == EXIT_OK, err
+    assert len(proc.stdout.decode().splitlines()) == 2
+    assert re.search(rb"\r2 docs \[", err), err  # the bar's last state: two documents
+
+
 # -- fuzz: random bytes through every reader ------------------------------------------------
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=400), kind=st.sampled_from(["txt", "jsonl", "stdin-jsonl"]),

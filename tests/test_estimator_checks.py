@@ -226,12 +226,18 @@ class _AsIfTwoD(SentenceClassifier):
         return tags
 
 
+# Placed checks that the oldest supported scikit-learn (1.6.0, constraints/oldest.txt) does
+# not run yet on this kind of estimator.
+NEWER_CHECKS = {"check_estimator_sparse_tag", "check_array_api_input"}
+
+
 def test_every_check_is_accounted_for():
     names = {_check_name(c) for _, c in estimator_checks.estimator_checks_generator(_AsIfTwoD(), legacy=True)}
     assert len(names) > 50
     placed = [*RUN, *ON_SENTENCES, *SKIPPED]
     assert len(placed) == len(set(placed)), "a check is in two lists"
-    assert names == set(placed)
+    assert names <= set(placed), f"checks no list places: {sorted(names - set(placed))}"
+    assert set(placed) - names <= NEWER_CHECKS, f"checks scikit-learn no longer runs: {set(placed) - names}"
 
 
 @pytest.mark.parametrize("name", RUN)

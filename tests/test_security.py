@@ -21,9 +21,10 @@ import joblib
 import numpy as np
 import pytest
 
+import propdetect
 from propdetect import Detector, ModelError, ModelFormatError, ModelVersionError
 from propdetect._detector import bundled_model_path
-from propdetect._persist import FORMAT_VERSION, _minor
+from propdetect._persist import FORMAT_VERSION
 from tests.conftest import ROOT
 
 
@@ -273,14 +274,14 @@ def test_zip_bomb_is_refused_before_inflating(model):
 def test_bad_metadata(model, content):
     (model / "metadata.json").write_bytes(content)
     err = _load_error(model)
-    assert "metadata.json" in str(err) or "scikit-learn" in str(err)
+    assert "metadata.json" in str(err) or "file format" in str(err)
 
 
 @pytest.mark.parametrize("changes,needle", [
     ({"techniques": []}, "techniques"),
     ({"techniques": "loaded_language"}, "techniques"),
     ({"techniques": [1, 2]}, "techniques"),
-    ({"versions": "1.9"}, "scikit-learn"),
+    ({"versions": "1.9"}, "'versions' must be a JSON object"),
     ({"config": "x"}, "config"),
     ({"config": {"ngram_max": 0}}, "ngram_max"),
     ({"config": {"ngram_max": "2"}}, "ngram_max"),
@@ -392,70 +393,87 @@ def test_save_load_roundtrip_is_identical(model, tmp_path):
 
 
 # -- version safety -----------------------------------------------------------------------
-def test_pyproject_sklearn_range_matches_bundled_model():
+# The file format is the only gate (issue 24): a model is plain arrays scored with NumPy,
+# so the scikit-learn that trained it (recorded in "versions" as information) does not matter.
+def test_pyproject_has_no_upper_bound_on_scientific_libraries():
+    """A user's scikit-learn, NumPy or SciPy is never forced down (nor up past the oldest tested)."""
     from packaging.requirements import Requirement
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    reqs = [Requirement(r) for r in pyproject["project"]["dependencies"]]
-    (sk,) = [r for r in reqs if r.name == "scikit-learn"]
-    meta = json.loads((bundled_model_path() / "metadata.json").read_text(encoding="utf-8"))
-    major, minor = _minor(meta["versions"]["scikit-learn"])
-    spec = sk.specifier
-    assert spec.contains(meta["versions"]["scikit-learn"])
-    assert spec.contains(f"{major}.{minor}.0") and spec.contains(f"{major}.{minor}.99")
-    assert not spec.contains(f"{major}.{minor + 1}.0"), "the range must stop before the next minor"
-    assert minor == 0 or not spec.contains(f"{major}.{minor - 1}.99")
+    reqs = {Requirement(r).name: Requirement(r) for r in pyproject["project"]["dependencies"]}
+    oldest = {}
+    for line in (ROOT / "constraints" / "oldest.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            oldest[name.strip()] = version.strip()
+    for name in ("scikit-learn", "numpy", "scipy", "joblib", "tqdm", "onnxruntime", "tokenizers"):
+        spec = reqs[name].specifier
+        assert all(s.operator == ">=" for s in spec), f"{name}: {spec} caps the version"
+        # the lower bound is the oldest version the second CI job tests
+        assert [s.version for s in spec] == [oldest[name]], (name, str(spec), oldest.get(name))
+    assert reqs["pysbd"].specifier.contains(oldest["pysbd"])
 
 
-def _other_minor(version: str) -> str:
-    major, minor = _minor(version)
-    return f"{major}.{minor + 1}.0" if minor < 50 else f"{major}.{minor - 1}.0"
-
-
-@pytest.mark.parametrize("which", ["next", "previous", "major"])
-def test_other_sklearn_minor_raises_one_clear_error(model, which):
+@pytest.mark.parametrize("recorded", ["0.24.2", "1.6.0", "1.10.0", "2.0.0", "not a version", None])
+def test_any_recorded_sklearn_version_loads(model, recorded):
+    """The scikit-learn a model was trained with is information, not a gate: same scores."""
     meta = json.loads((model / "metadata.json").read_text(encoding="utf-8"))
-    major, minor = _minor(meta["versions"]["scikit-learn"])
-    other = {"next": f"{major}.{minor + 1}.0", "previous": f"{major}.{max(minor - 1, 0)}.3",
-             "major": f"{major + 1}.0.0"}[which]
-    if _minor(other) == (major, minor):
-        other = f"{major}.{minor + 1}.0"
-    meta["versions"]["scikit-learn"] = other
+    if recorded is None:
+        del meta["versions"]["scikit-learn"]
+    else:
+        meta["versions"]["scikit-learn"] = recorded
     (model / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    text = "They are very cruel traitors!\nThe council meets on Tuesday."
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Detector.load(model).detect(text) == Detector.load().detect(text)
+
+
+def test_model_without_versions_loads(model):
+    _edit_meta(model, versions=None)
+    assert Detector.load(model).detect("Hello.").sentences
+
+
+@pytest.mark.parametrize("fmt", [FORMAT_VERSION + 1, 10**6])
+def test_newer_format_raises_one_clear_error(model, fmt):
+    """A model from a newer propdetect: one error that names the fix, even when the
+    folder holds files this version does not know."""
+    meta = json.loads((model / "metadata.json").read_text(encoding="utf-8"))
+    meta["format_version"] = fmt
+    meta["versions"]["propdetect"] = "9.1.0"
+    (model / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    (model / "heads.npz").write_bytes(b"PK\x03\x04 a file of a future format")
+    (model / "weights.npz").unlink()
     err = _load_error(model)
     assert type(err) is ModelVersionError
     msg = str(err)
-    assert str(model) in msg and other in msg
-    om, on = _minor(other)
-    assert f"pip install 'scikit-learn>={om}.{on},<{om}.{on + 1}'" in msg
-    assert "propdetect train" in msg
-    assert err.__cause__ is None and err.__suppress_context__ is False and err.__context__ is None
+    assert msg == (f"{model}: model file format {fmt} was written by propdetect 9.1.0, newer than this "
+                   f"propdetect {propdetect.__version__}, which reads formats 1 to {FORMAT_VERSION}; "
+                   "upgrade propdetect (pip install -U propdetect)")
+    assert err.__cause__ is None and err.__context__ is None
 
 
-def test_same_minor_other_patch_loads(model):
-    meta = json.loads((model / "metadata.json").read_text(encoding="utf-8"))
-    major, minor = _minor(meta["versions"]["scikit-learn"])
-    meta["versions"]["scikit-learn"] = f"{major}.{minor}.99"
-    (model / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert Detector.load(model).detect("Hello.").sentences
+def test_newer_format_accurate_model_raises_the_same_error(tmp_path):
+    dst = tmp_path / "acc"
+    shutil.copytree(bundled_model_path("accurate"), dst)
+    meta = json.loads((dst / "metadata.json").read_text(encoding="utf-8"))
+    meta["format_version"] = FORMAT_VERSION + 1
+    (dst / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    (dst / "tokenizer.json").unlink()
+    (dst / "pooler.onnx").write_bytes(b"")
+    err = _load_error(dst)
+    assert type(err) is ModelVersionError and f"model file format {FORMAT_VERSION + 1} was written by" in str(err)
+    assert "upgrade propdetect" in str(err)
 
 
-@pytest.mark.parametrize("fmt", [FORMAT_VERSION + 1, 0, "1", None])
-def test_wrong_format_version(model, fmt):
+@pytest.mark.parametrize("fmt", [0, "1", None, True, 1.5])
+def test_unknown_format_version(model, fmt):
     _edit_meta(model, format_version=fmt)
     err = _load_error(model)
     assert type(err) is ModelVersionError
-    assert "file format" in str(err) and "upgrade propdetect or retrain" in str(err)
-
-
-def test_missing_sklearn_version(model):
-    meta = json.loads((model / "metadata.json").read_text(encoding="utf-8"))
-    del meta["versions"]["scikit-learn"]
-    (model / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
-    err = _load_error(model)
-    assert isinstance(err, ModelFormatError) and "scikit-learn" in str(err)
+    assert f"model file format {fmt!r} is not one this propdetect" in str(err)
+    assert "upgrade propdetect" in str(err) and "propdetect train" in str(err)
 
 
 def test_loading_imports_no_pickle_capable_library(model):
