@@ -19,6 +19,10 @@ Labelled data
     ``load_documents(source, format)``    a file, PTC folder, DataFrame, dataset or dicts -> documents
     ``read_ptc``, ``read_jsonl``, ``read_csv``, ``read_semeval2021``    the readers it dispatches to
     ``LabelledDocument``, ``CorpusReport``   what they return
+Annotation tools
+    ``read_label_studio``, ``read_doccano``      their exports -> labelled documents
+    ``label_studio_tasks(analyses, texts)``      the model's spans as Label Studio pre-annotations
+    ``label_studio_config()``                    the Label Studio labelling config of the 14 techniques
 Errors and version
     ``DataError``, ``UnknownTechniqueError``, ``ModelError`` (``ModelFormatError``, ``ModelVersionError``),
     ``__version__``
@@ -58,7 +62,11 @@ True
 ['name_calling_labeling']
 >>> callable(propdetect.read_ptc) and callable(propdetect.read_jsonl) and callable(propdetect.read_csv)
 True
->>> callable(propdetect.read_semeval2021)
+>>> callable(propdetect.read_semeval2021) and callable(propdetect.read_label_studio)
+True
+>>> callable(propdetect.read_doccano) and propdetect.label_studio_config().startswith("<View>")
+True
+>>> propdetect.label_studio_tasks([analysis], [text])[0]["data"]["text"] == text
 True
 >>> try:
 ...     propdetect.load_documents("corpus.xml")
@@ -83,13 +91,16 @@ True
 
 __version__ = "0.2.0"
 
+from ._annotation import label_studio_config, label_studio_tasks
 from ._corpus import (
     CorpusReport,
     DataError,
     LabelledDocument,
     load_documents,
     read_csv,
+    read_doccano,
     read_jsonl,
+    read_label_studio,
     read_ptc,
     read_semeval2021,
 )
@@ -133,9 +144,13 @@ __all__ = [
     "UnknownTechniqueError",
     "__version__",
     "detect",
+    "label_studio_config",
+    "label_studio_tasks",
     "load_documents",
     "read_csv",
+    "read_doccano",
     "read_jsonl",
+    "read_label_studio",
     "read_ptc",
     "read_semeval2021",
     "render_html",

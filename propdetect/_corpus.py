@@ -4,7 +4,8 @@ A :class:`LabelledDocument` is a text with its gold sentences (character spans) 
 the technique ids of each. PTC-style articles give one document per article, with a
 sentence per non-empty line and labels derived from the span annotations by the
 rule of ``shared/docs/TAXONOMY.md`` (a line carries technique T when any span of T
-overlaps at least one of its characters).
+overlaps at least one of its characters). Annotation tools' exports (Label Studio,
+doccano) give one document per annotated text, labelled by the same rule.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._frame import _plain, is_frame
-from ._sentences import iter_lines
+from ._sentences import iter_lines, split_sentences
 from ._taxonomy import TECHNIQUE_IDS, UnknownTechniqueError, technique_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +40,8 @@ __all__ = [
     "read_jsonl",
     "read_csv",
     "read_semeval2021",
+    "read_label_studio",
+    "read_doccano",
     "documents_from_examples",
     "documents_from_dataset",
     "load_documents",
@@ -86,6 +90,13 @@ class CorpusReport:
     skipped_spans: list[str] = field(default_factory=list)
     #: The malformed records skipped under ``skip_bad_rows``, as error messages.
     skipped_rows: list[str] = field(default_factory=list)
+    #: Annotation-tool exports: tasks with no annotation (not labelled yet, or every
+    #: annotation cancelled), skipped rather than read as "no technique".
+    unannotated: int = 0
+    #: Label Studio tasks with several annotations, of which one was read.
+    several_annotations: int = 0
+    #: Label Studio result items that are not span labels, by type (ignored).
+    ignored_results: Counter = field(default_factory=Counter)
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
@@ -99,6 +110,13 @@ class CorpusReport:
         if self.skipped_rows:
             shown = "; ".join(self.skipped_rows[:3]) + ("; ..." if len(self.skipped_rows) > 3 else "")
             out.append(f"skipped {len(self.skipped_rows)} bad row(s) (skip_bad_rows): {shown}")
+        if self.unannotated:
+            out.append(f"skipped {self.unannotated} task(s) with no annotation (not labelled yet, or cancelled)")
+        if self.several_annotations:
+            out.append(f"{self.several_annotations} task(s) had several annotations: read the ground-truth one, "
+                       f"else the latest")
+        for kind, n in sorted(self.ignored_results.items()):
+            out.append(f"ignored {n} result(s) of type {kind!r} (only span labels are read)")
         return out
 
     def dropped_message(self) -> str | None:
@@ -253,8 +271,11 @@ def read_ptc(articles: str | os.PathLike[str], labels: str | os.PathLike[str],
     return docs, report
 
 
-def _label_lines(doc_id: str, text: str, spans: Sequence[tuple[str, int, int]]) -> LabelledDocument:
-    lines = list(iter_lines(text))
+def _label_lines(doc_id: str, text: str, spans: Sequence[tuple[str, int, int]],
+                 sentences: Sequence[tuple[int, int]] | None = None) -> LabelledDocument:
+    """The document of ``text`` whose sentences (by default its lines) carry the
+    techniques of the spans that overlap them."""
+    lines = list(iter_lines(text)) if sentences is None else list(sentences)
     labels: list[set[str]] = [set() for _ in lines]
     starts = [a for a, _ in lines]
     for tid, s, e in spans:
@@ -327,9 +348,11 @@ def _check_record(where: str, rec: Any) -> str:
         )
     missing = [k for k in (TEXT_FIELD, LABELS_FIELD) if k not in rec]
     if missing:
+        hint = ("; this looks like a doccano export: read it with format=\"doccano\" (--doccano FILE)"
+                if LABELS_FIELD in missing and ("label" in rec or "entities" in rec) else "")
         raise _BadRow(
             f"{where}: missing field(s) {', '.join(map(repr, missing))}; each record needs "
-            f"{TEXT_FIELD!r} (the sentence) and {LABELS_FIELD!r} (a list of technique names, [] for none)"
+            f"{TEXT_FIELD!r} (the sentence) and {LABELS_FIELD!r} (a list of technique names, [] for none){hint}"
         )
     text = rec[TEXT_FIELD]
     if not isinstance(text, str) or not text.strip():
@@ -684,16 +707,20 @@ def load_documents(source: Any, format: str | None = None, *,  # noqa: A002 -- t
         or a Hugging Face ``Dataset`` with ``text`` and ``techniques`` columns (and
         optionally ``doc_id``); an iterable of dicts with those keys; or
         :class:`LabelledDocument` objects, returned as they are.
-    format : {"ptc", "jsonl", "csv", "semeval2021"}, optional
+    format : {"ptc", "jsonl", "csv", "semeval2021", "label-studio", "doccano"}, optional
         The format of a path. By default a folder is ``ptc`` and a file is known
         by its name: ``*.jsonl`` (:func:`read_jsonl`), ``*.csv`` (:func:`read_csv`),
-        ``*.json`` or ``*_task1.txt`` (:func:`read_semeval2021`).
+        ``*.json`` or ``*_task1.txt`` (:func:`read_semeval2021`; a ``*.json`` whose
+        objects have ``"data"`` or ``"annotations"`` is a Label Studio export).
+        Annotation tools' exports: ``"label-studio"`` (:func:`read_label_studio`,
+        Label Studio's JSON export) and ``"doccano"`` (:func:`read_doccano`,
+        doccano's JSONL export, which ``*.jsonl`` does not tell apart).
     labels : path, optional
         With a PTC folder: its span annotations, one merged file or a folder of
         per-article files (:func:`read_ptc`).
     skip_bad_spans : bool, default=False
-        With a PTC folder: skip spans that fall outside their article, and list
-        them in the report, instead of raising.
+        With a PTC folder or an annotation tool's export: skip spans that fall
+        outside their text, and list them in the report, instead of raising.
     skip_bad_rows : bool, default=False
         With sentence records (JSON Lines, CSV, a DataFrame, a dataset, dicts):
         skip malformed ones (invalid JSON, wrong number of CSV fields, a missing
@@ -736,6 +763,352 @@ def load_documents(source: Any, format: str | None = None, *,  # noqa: A002 -- t
                                    skip_bad_rows=skip_bad_rows)
     warn_dropped(report)
     return docs, report
+
+
+# -- annotation tools: Label Studio and doccano exports --------------------------------
+# An annotated text becomes one LabelledDocument: its sentences are those detect()
+# finds in it (the same splitter, so that training sees the sentences inference will),
+# its technique spans are the annotators' spans, and a sentence carries technique T
+# when a span of T overlaps at least one of its characters (the PTC rule).
+# Label Studio offsets are code points in today's versions; older ones counted UTF-16
+# units, which differ after an emoji: a span whose value.text matches the text only in
+# UTF-16 units is read with its offsets converted.
+#: The names of the ``<Labels>`` control and ``<Text>`` object in propdetect's Label
+#: Studio config (``_annotation.label_studio_config``), and the key of a task's text.
+LABEL_STUDIO_TEXT = "text"
+
+
+def _labelled(doc_id: str, text: str, spans: Sequence[tuple[str, int, int]], where: str) -> LabelledDocument:
+    """A document of ``text``'s sentences (the detector's splitter) labelled by the spans."""
+    sentences = split_sentences(text)
+    if not sentences:
+        raise DataError(f"{where}: the text is empty")
+    return _label_lines(doc_id, text, list(set(spans)), sentences)
+
+
+def _utf16_to_index(text: str, units: int) -> int | None:
+    """The string index at ``units`` UTF-16 code units into ``text``, or None."""
+    n = 0
+    for i, ch in enumerate(text):
+        if n == units:
+            return i
+        n += 2 if ord(ch) > 0xFFFF else 1
+    return len(text) if n == units else None
+
+
+def _span(text: str, start: Any, end: Any, quoted: Any, where: str) -> tuple[int, int] | str:
+    """Checked ``(start, end)``, or the message saying why the span cannot be used."""
+    if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
+        return f"{where}: start and end must be integers, got {start!r}, {end!r}"
+    inside = 0 <= start < end <= len(text)
+    if isinstance(quoted, str) and not (inside and text[start:end] == quoted):
+        a, b = _utf16_to_index(text, start), _utf16_to_index(text, end)
+        if a is not None and b is not None and a < b and text[a:b] == quoted:
+            return a, b  # offsets in UTF-16 units (older Label Studio)
+        if inside:
+            return (f"{where}: span {start}-{end} is {text[start:end]!r} in the text but the export says "
+                    f"{quoted!r}; was the text changed after it was annotated?")
+    if not inside:
+        return f"{where}: span {start}-{end} is outside the text (length {len(text)})"
+    return start, end
+
+
+def _add_span(spans: list[tuple[str, int, int]], report: CorpusReport, text: str, label: Any, start: Any,
+              end: Any, quoted: Any, where: str, skip_bad_spans: bool) -> None:
+    if not isinstance(label, str):
+        raise DataError(f"{where}: a label must be a string, got {label!r}")
+    tid = _resolve_label(label, where)
+    if tid is None:
+        report.dropped_labels[label] += 1
+        return
+    checked = _span(text, start, end, quoted, where)
+    if isinstance(checked, str):
+        if not skip_bad_spans:
+            raise DataError(checked + "; fix it or pass skip_bad_spans / --skip-bad-spans")
+        report.skipped_spans.append(checked)
+        return
+    spans.append((tid, *checked))
+    report.spans += 1
+
+
+def _finish(docs: list[LabelledDocument], report: CorpusReport, path: Path, what: str) -> tuple[
+        list[LabelledDocument], CorpusReport]:
+    if not docs:
+        raise DataError(f"{path}: no annotated {what}" + (
+            f" ({report.unannotated} without an annotation)" if report.unannotated else ""))
+    report.documents = len(docs)
+    report.sentences = sum(len(d.spans) for d in docs)
+    return docs, report
+
+
+# -- Label Studio --------------------------------------------------------------------
+def _when(annotation: Mapping[str, Any]) -> tuple[float, float, int]:
+    """Sort key: the latest update, then creation, then id (missing ones first)."""
+    def stamp(key: str) -> float:
+        value = annotation.get(key)
+        try:
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return float("-inf")
+    ident = annotation.get("id")
+    return stamp("updated_at"), stamp("created_at"), ident if isinstance(ident, int) else -1
+
+
+def choose_annotation(annotations: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The annotation of a task that counts (the rule of :func:`read_label_studio`).
+
+    Cancelled (skipped) annotations do not count; among the others, one marked as
+    ground truth wins over the rest; then the most recently updated.
+
+    Examples
+    --------
+    >>> choose_annotation([{"id": 1, "updated_at": "2024-05-02T10:00:00Z", "result": []},
+    ...                    {"id": 2, "updated_at": "2024-05-01T10:00:00Z", "result": []}])["id"]
+    1
+    >>> choose_annotation([{"id": 1, "was_cancelled": True, "result": []}]) is None
+    True
+    """
+    live = [a for a in annotations if not a.get("was_cancelled")]
+    if not live:
+        return None
+    return max(live, key=lambda a: (bool(a.get("ground_truth")), _when(a)))
+
+
+def read_label_studio(path: str | os.PathLike[str], skip_bad_spans: bool = False,
+                      text_field: str = LABEL_STUDIO_TEXT) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read a Label Studio JSON export: annotated texts with their technique spans.
+
+    The export (*Export > JSON*) is a JSON array of tasks, each with ``data.text``
+    and ``annotations``, whose ``result`` items of type ``labels`` are span labels
+    (``value.start``, ``value.end``, ``value.text``, ``value.labels``). Labels go
+    through the taxonomy (``"Loaded Language"``, ``"Appeal to fear-prejudice"``,
+    ``"Name_Calling,Labeling"``, ids ... all resolve); a label with no counterpart
+    among the 14 techniques is dropped and counted, an unknown one is an error.
+
+    Which annotation counts: a task may have several (several annotators, or a
+    relabelling). Cancelled (skipped) ones are ignored; of the rest, one marked as
+    ground truth wins, else the most recently updated one. The others are not
+    merged in: a later annotation is taken to correct an earlier one. A task with
+    no annotation left is not labelled yet, so it is skipped (and counted), not read
+    as "no technique". Result items of other types (choices, text areas, relations)
+    are ignored and counted.
+
+    Parameters
+    ----------
+    path : path
+        The exported ``.json`` file.
+    skip_bad_spans : bool, default=False
+        Skip spans whose offsets fall outside the text, or whose ``value.text`` is
+        not the text at their offsets, and list them in the report, instead of
+        raising.
+    text_field : str, default="text"
+        The key of ``data`` that holds the text (``$text`` in the config).
+
+    Returns
+    -------
+    documents : list of LabelledDocument
+        One per annotated task, in file order, with the task's id as its id.
+    report : CorpusReport
+
+    Raises
+    ------
+    DataError
+        Unreadable file, invalid JSON, not an array of tasks, a task without its
+        text, a malformed result, an unknown label, bad offsets; the message names
+        the task by its number in the file and its id.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> text = "These traitors lie. It rained."
+    >>> span = {"type": "labels", "from_name": "label", "to_name": "text",
+    ...         "value": {"start": 6, "end": 14, "text": "traitors", "labels": ["Name Calling,Labeling"]}}
+    >>> export = [{"id": 7, "data": {"text": text}, "annotations": [{"id": 1, "result": [span]}]},
+    ...           {"id": 8, "data": {"text": "Not done yet."}, "annotations": []}]
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "export.json"
+    >>> _ = p.write_text(json.dumps(export))
+    >>> docs, report = read_label_studio(p)
+    >>> docs[0].id, docs[0].sentences, docs[0].labels
+    ('7', ['These traitors lie.', 'It rained.'], (frozenset({'name_calling_labeling'}), frozenset()))
+    >>> docs[0].technique_spans, report.unannotated
+    ((('name_calling_labeling', 6, 14),), 1)
+    """
+    path = Path(path)
+    raw = _read_text(path).removeprefix("\ufeff")
+    try:
+        tasks = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); expected Label Studio's JSON export "
+                        f"(Export > JSON), an array of tasks") from None
+    if isinstance(tasks, dict) and "data" in tasks:
+        tasks = [tasks]  # one task, as Label Studio also imports
+    if not isinstance(tasks, list):
+        raise DataError(f"{path}: expected a JSON array of tasks (Label Studio's Export > JSON), "
+                        f"got a {type(tasks).__name__}")
+    if not tasks:
+        raise DataError(f"{path}: the array of tasks is empty")
+    report = CorpusReport()
+    docs: list[LabelledDocument] = []
+    seen: set[str] = set()
+    for n, task in enumerate(tasks, start=1):
+        where = f"{path}: task #{n}"
+        if not isinstance(task, dict):
+            raise DataError(f"{where}: expected an object with \"data\" and \"annotations\", "
+                            f"got {type(task).__name__}")
+        if "id" in task:
+            where += f" (id {task['id']})"
+        data = task.get("data")
+        if not isinstance(data, dict) or text_field not in data:
+            found = ", ".join(map(repr, data)) if isinstance(data, dict) else "no data object"
+            hint = (" (this looks like the JSON-MIN export: export as JSON instead)"
+                    if text_field in task and "data" not in task else "")
+            raise DataError(f"{where}: no data.{text_field} (found: {found or 'nothing'}){hint}; "
+                            f"pass text_field= the key your config's <Text value=\"$...\"> names")
+        text = data[text_field]
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}: data.{text_field} must be a non-empty string")
+        annotations = task.get("annotations", task.get("completions", []))  # "completions": before 1.0
+        if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+            raise DataError(f"{where}: \"annotations\" must be an array of objects")
+        chosen = choose_annotation(annotations)
+        if chosen is None:
+            report.unannotated += 1
+            continue
+        if len([a for a in annotations if not a.get("was_cancelled")]) > 1:
+            report.several_annotations += 1
+        result = chosen.get("result", [])
+        if not isinstance(result, list):
+            raise DataError(f"{where}: the annotation's \"result\" must be an array")
+        spans: list[tuple[str, int, int]] = []
+        for k, item in enumerate(result, start=1):
+            at = f"{where}, result #{k}"
+            if not isinstance(item, dict):
+                raise DataError(f"{at}: expected an object, got {type(item).__name__}")
+            kind = item.get("type")
+            if kind != "labels":
+                report.ignored_results[str(kind)] += 1
+                continue
+            value = item.get("value")
+            if not isinstance(value, dict) or not isinstance(value.get("labels"), list):
+                raise DataError(f"{at}: a \"labels\" result needs value.start, value.end and value.labels")
+            for label in value["labels"]:
+                _add_span(spans, report, text, label, value.get("start"), value.get("end"), value.get("text"),
+                          at, skip_bad_spans)
+        doc_id = str(task.get("id", n))
+        if doc_id in seen:
+            raise DataError(f"{where}: the id {doc_id} appears twice")
+        seen.add(doc_id)
+        docs.append(_labelled(doc_id, text, spans, where))
+    return _finish(docs, report, path, "tasks")
+
+
+# -- doccano -------------------------------------------------------------------------
+def read_doccano(path: str | os.PathLike[str], skip_bad_spans: bool = False
+                 ) -> tuple[list[LabelledDocument], CorpusReport]:
+    """Read a doccano JSONL export: texts with their technique spans.
+
+    A sequence-labelling project exports one object per line: ``text`` and
+    ``label``, a list of ``[start, end, "Label"]`` (code-point offsets, end
+    exclusive); a project with relations exports ``entities`` (objects with
+    ``start_offset``, ``end_offset`` and ``label``) instead, and older doccano
+    versions named the text ``data``. All three are read. A text-classification
+    export (``label`` a list of names) reads as one labelled sentence per line.
+
+    doccano exports every example, annotated or not (``label: []``): tick *Export
+    only approved documents* so that a line with no span means "no technique".
+    Labels go through the taxonomy; one with no counterpart among the 14
+    techniques is dropped and counted, an unknown one is an error. A project
+    without collaborative annotation exports one file per annotator (in a zip):
+    read one of them.
+
+    Parameters
+    ----------
+    path : path
+        The exported ``.jsonl`` file.
+    skip_bad_spans : bool, default=False
+        Skip spans outside their text (and list them in the report) instead of
+        raising.
+
+    Returns
+    -------
+    documents : list of LabelledDocument
+        One per line, in file order, with the example's ``id`` as its id.
+    report : CorpusReport
+
+    Raises
+    ------
+    DataError
+        Unreadable file, invalid JSON, a line without text or labels, an unknown
+        label, bad offsets; the message names the file and line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "admin.jsonl"
+    >>> _ = p.write_text('{"id": 3, "text": "These traitors lie. It rained.", '
+    ...                  '"label": [[6, 14, "Name_Calling,Labeling"]], "Comments": []}\\n')
+    >>> docs, report = read_doccano(p)
+    >>> docs[0].id, docs[0].labels, docs[0].technique_spans
+    ('3', (frozenset({'name_calling_labeling'}), frozenset()), (('name_calling_labeling', 6, 14),))
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".zip":
+        raise DataError(f"{path}: a zip of per-annotator files; unzip it and pass one annotator's .jsonl")
+    raw = _read_text(path).removeprefix("\ufeff")
+    report = CorpusReport()
+    docs: list[LabelledDocument] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(raw.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno}); expected doccano's "
+                            f"JSONL export, one {{\"text\": ..., \"label\": [[start, end, \"Label\"], ...]}} "
+                            f"per line") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{where}: expected an object, got {type(rec).__name__}")
+        text = rec.get("text", rec.get("data"))
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}: \"text\" must be a non-empty string")
+        key = next((k for k in ("label", "labels", "entities") if k in rec), None)
+        if key is None:
+            raise DataError(f"{where}: no \"label\" (or \"entities\") field; export a sequence-labelling "
+                            f"project as JSONL")
+        items = rec[key]
+        if not isinstance(items, list):
+            raise DataError(f"{where}: {key!r} must be a list")
+        doc_id = str(rec.get("id", lineno))
+        if doc_id in seen:
+            raise DataError(f"{where}: the id {doc_id} appears twice (several annotators' files joined? "
+                            f"read one annotator's file)")
+        seen.add(doc_id)
+        if items and all(isinstance(x, str) for x in items):  # a text-classification export
+            ids = set()
+            for x in items:
+                tid = _resolve_label(x, where)
+                if tid is None:
+                    report.dropped_labels[x] += 1
+                else:
+                    ids.add(tid)
+            sentences = split_sentences(text)
+            docs.append(LabelledDocument(doc_id, text, ((sentences[0][0], sentences[-1][1]),), (frozenset(ids),)))
+            continue
+        spans: list[tuple[str, int, int]] = []
+        for k, item in enumerate(items, start=1):
+            at = f"{where}: {key} #{k}"
+            if isinstance(item, list) and len(item) == 3:
+                start, end, label = item
+            elif isinstance(item, dict) and {"start_offset", "end_offset", "label"} <= set(item):
+                start, end, label = item["start_offset"], item["end_offset"], item["label"]
+            else:
+                raise DataError(f"{at}: expected [start, end, \"Label\"] or an object with start_offset, "
+                                f"end_offset and label, got {item!r}")
+            _add_span(spans, report, text, label, start, end, None, at, skip_bad_spans)
+        docs.append(_labelled(doc_id, text, spans, where))
+    return _finish(docs, report, path, "lines")
 
 
 # -- labelled data from a DataFrame ----------------------------------------------------
@@ -784,6 +1157,17 @@ def _load_documents(source: Any, format: str | None = None, *,  # noqa: A002
         ((f"examples: item {i}", ex) for i, ex in enumerate(items, start=1)), skip_bad_rows=skip_bad_rows)
 
 
+def _looks_like_label_studio(path: Path) -> bool:
+    """A ``.json`` file whose start has a task's ``"data": {`` or ``"annotations"`` key:
+    a Label Studio export (SemEval-2021 files have ``id``, ``labels`` and ``text``)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(65536)
+    except OSError:
+        return False
+    return re.search(r'"(?:data"\s*:\s*\{|annotations"\s*:)', head) is not None
+
+
 def _load_path(path: Path, fmt: str | None, labels: str | os.PathLike[str] | None,
                skip_bad_spans: bool, skip_bad_rows: bool = False) -> tuple[list[LabelledDocument], CorpusReport]:
     """:func:`load_documents` of a path: name the format, then :func:`read_source`."""
@@ -795,6 +1179,8 @@ def _load_path(path: Path, fmt: str | None, labels: str | os.PathLike[str] | Non
             fmt = "jsonl"
         elif name.endswith(".csv"):
             fmt = "csv"
+        elif name.endswith(".json") and _looks_like_label_studio(path):
+            fmt = "label-studio"
         elif name.endswith((".json", "_task1.txt")):
             fmt = "semeval2021"
         elif not path.exists():
@@ -812,6 +1198,8 @@ def _load_path(path: Path, fmt: str | None, labels: str | os.PathLike[str] | Non
     if labels is not None:
         raise DataError(f"labels= goes with a folder of PTC articles, not with {fmt} data")
     source: dict[str, Any] = {"format": fmt, "path": str(path)}
+    if fmt in ANNOTATION_FORMATS:
+        source["skip_bad_spans"] = skip_bad_spans
     if skip_bad_rows:
         source["skip_bad_rows"] = True
     return read_source(source)
@@ -819,7 +1207,9 @@ def _load_path(path: Path, fmt: str | None, labels: str | os.PathLike[str] | Non
 
 #: The data formats a source mapping (``metadata["training_data"]["source"]``, the
 #: CLI's data options) may name.
-SOURCE_FORMATS = ("ptc", "jsonl", "csv", "semeval2021")
+SOURCE_FORMATS = ("ptc", "jsonl", "csv", "semeval2021", "label-studio", "doccano")
+#: The formats of annotation tools' exports (read by ``_annotation``): texts with spans.
+ANNOTATION_FORMATS = ("label-studio", "doccano")
 
 
 def read_source(source: Mapping[str, Any],
@@ -830,8 +1220,9 @@ def read_source(source: Mapping[str, Any],
     ----------
     source : mapping
         ``{"format": "ptc", "articles": DIR, "labels": PATH, "skip_bad_spans": bool}``
-        or ``{"format": "jsonl" | "csv" | "semeval2021", "path": FILE}``; jsonl and csv
-        sources may add ``"skip_bad_rows": true``.
+        or ``{"format": "jsonl" | "csv" | "semeval2021" | "label-studio" | "doccano",
+        "path": FILE}``; jsonl and csv sources may add ``"skip_bad_rows": true``,
+        label-studio and doccano sources ``"skip_bad_spans": true``.
     base : path, optional
         Folder against which relative paths are resolved.
 
@@ -850,6 +1241,9 @@ def read_source(source: Mapping[str, Any],
 
     if fmt == "ptc":
         return read_ptc(path("articles"), path("labels"), skip_bad_spans=bool(source.get("skip_bad_spans")))
+    if fmt in ANNOTATION_FORMATS:
+        reader = read_label_studio if fmt == "label-studio" else read_doccano
+        return reader(path("path"), skip_bad_spans=bool(source.get("skip_bad_spans")))
     readers = {"jsonl": read_jsonl, "csv": read_csv, "semeval2021": read_semeval2021}
     if fmt in ("jsonl", "csv") and source.get("skip_bad_rows"):
         return readers[fmt](path("path"), skip_bad_rows=True)

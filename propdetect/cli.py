@@ -397,9 +397,12 @@ def _analyze_run(args: argparse.Namespace, jobs: int, det, model, records, out, 
     html_errors: list[tuple[str, str]] = []  # ... which shows the inputs that could not be read too
     # text output shows each score beside the threshold it was compared with
     shown_thresholds = {**det.thresholds, "propaganda": det.propaganda_threshold}
+    tasks = 0  # --format label-studio: a JSON array, one task per line, written as they come
     try:
         if args.format == "csv":
             _write_line(out, csv_header(det.techniques, model))
+        elif args.format == "label-studio":
+            out.write("[")
         # JSON Lines records are rendered where they are detected (by the workers,
         # when there are some): this process only writes them.
         results = analyze_records(det, records, n_jobs=jobs, batch_size=args.batch_size,
@@ -429,6 +432,13 @@ def _analyze_run(args: argparse.Namespace, jobs: int, det, model, records, out, 
                 summary.add(result)
                 if args.format == "html":
                     html_docs.append((rec.label, rec.text, result))
+                elif args.format == "label-studio":
+                    from ._annotation import label_studio_task
+
+                    task = label_studio_task(rec.text, result, model_version=model_label(model),
+                                             data={"source": rec.source, **rec.output_fields()})
+                    out.write(("\n" if tasks == 0 else ",\n") + json.dumps(task, ensure_ascii=False))
+                    tasks += 1
                 elif args.format == "csv":
                     for line in csv_rows(rec.label, result, det.techniques, model):
                         _write_line(out, line)
@@ -444,6 +454,10 @@ def _analyze_run(args: argparse.Namespace, jobs: int, det, model, records, out, 
                                   model=model_label(model), errors=html_errors))
             if hasattr(out, "end_record"):
                 out.end_record()  # the page is one record: whole, or not at all
+        elif args.format == "label-studio":
+            out.write("\n]\n")
+            if hasattr(out, "end_record"):
+                out.end_record()  # the array is one record: a file cut inside it would not load
         out.flush()
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from
@@ -465,7 +479,11 @@ def _analyze_run(args: argparse.Namespace, jobs: int, det, model, records, out, 
 
 
 # -- train -----------------------------------------------------------------------
-_DATA_HELP = "--articles DIR --labels PATH, --jsonl FILE, --csv FILE or --semeval2021 FILE"
+_DATA_HELP = ("--articles DIR --labels PATH, --jsonl FILE, --csv FILE, --semeval2021 FILE, --label-studio FILE or "
+              "--doccano FILE")
+#: The data options that name one file, and the format each reads.
+_FILE_OPTIONS = {"jsonl": "jsonl", "csv": "csv", "semeval2021": "semeval2021", "label_studio": "label-studio",
+                 "doccano": "doccano"}
 
 
 def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
@@ -474,8 +492,8 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
     from ._corpus import DataError, read_source
 
     opt = "--" + prefix.replace("_", "-")
-    given = {k: getattr(args, prefix + k, None) for k in ("articles", "labels", "jsonl", "csv", "semeval2021")}
-    chosen = [k for k in ("jsonl", "csv", "semeval2021") if given[k]]
+    given = {k: getattr(args, prefix + k, None) for k in ("articles", "labels", *_FILE_OPTIONS)}
+    chosen = [k for k in _FILE_OPTIONS if given[k]]
     if given["articles"] or given["labels"]:
         chosen.insert(0, "articles")
     if not chosen:
@@ -483,9 +501,9 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
             return None, None
         raise CliError(f"give the labelled data: {_DATA_HELP}")
     if len(chosen) > 1:
-        raise CliError(f"give one kind of data, not {' and '.join(opt + c for c in chosen)}")
+        raise CliError(f"give one kind of data, not {' and '.join(opt + c.replace('_', '-') for c in chosen)}")
     if getattr(args, "skip_bad_rows", False) and not prefix and chosen[0] not in ("jsonl", "csv"):
-        raise CliError(f"--skip-bad-rows goes with --jsonl or --csv data, not {opt}{chosen[0]}")
+        raise CliError(f"--skip-bad-rows goes with --jsonl or --csv data, not {opt}{chosen[0].replace('_', '-')}")
     if chosen[0] == "articles":
         if not (given["articles"] and given["labels"]):
             raise CliError(f"{opt}articles DIR and {opt}labels PATH go together: give both")
@@ -493,9 +511,11 @@ def _read_docs(args: argparse.Namespace, prefix: str = ""):  # noqa: ANN202
                   "labels": str(Path(given["labels"]).resolve()),
                   "skip_bad_spans": bool(getattr(args, "skip_bad_spans", False))}
     else:
-        source = {"format": chosen[0], "path": str(Path(given[chosen[0]]).resolve())}
+        source = {"format": _FILE_OPTIONS[chosen[0]], "path": str(Path(given[chosen[0]]).resolve())}
         if getattr(args, "skip_bad_rows", False):
             source["skip_bad_rows"] = True
+        if source["format"] in ("label-studio", "doccano"):
+            source["skip_bad_spans"] = bool(getattr(args, "skip_bad_spans", False))
     try:
         docs, report = read_source(source)
     except DataError as exc:
@@ -601,7 +621,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 # -- evaluate --------------------------------------------------------------------
 def _data_inputs(args: argparse.Namespace) -> list[tuple[str, Callable[[Path], bool]]]:
     """Every file or folder the data and model options name (a folder: all its files)."""
-    keys = ("articles", "labels", "jsonl", "csv", "semeval2021")
+    keys = ("articles", "labels", *_FILE_OPTIONS)
     names = [getattr(args, p + k, None) for p in ("", "baseline_train_") for k in keys]
     return [(n, _existing) for n in (*names, getattr(args, "model", None)) if n]
 
@@ -670,6 +690,14 @@ def cmd_techniques(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- label-studio-config -----------------------------------------------------------
+def cmd_label_studio_config(args: argparse.Namespace) -> int:
+    from ._annotation import label_studio_config
+
+    sys.stdout.write(label_studio_config())
+    return EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------
 def version_text() -> str:
     """``propdetect X.Y.Z (models: fast VERSION, accurate VERSION; default NAME)``, from
@@ -719,11 +747,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text files (one document each), *.jsonl files (one document per line), directories "
                         "(their *.txt and *.jsonl files, in name order); none or '-' reads stdin")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
-    p.add_argument("--format", choices=("text", "jsonl", "csv", "html"), default="text",
+    p.add_argument("--format", choices=("text", "jsonl", "csv", "html", "label-studio"), default="text",
                    help="text: flagged sentences and a summary (default); jsonl: one JSON object per document; "
                         "csv: one row per sentence (source, start, end, text, techniques, a score per technique; "
                         "errors on stderr only); "
-                        "html: one self-contained page for all documents (use with -o report.html)")
+                        "html: one self-contained page for all documents (use with -o report.html); "
+                        "label-studio: Label Studio tasks (a JSON array, use with -o tasks.json) with the model's "
+                        "evidence spans as predictions, to import into a project made with "
+                        "`propdetect label-studio-config` (errors on stderr only)")
     p.add_argument("--model", metavar="NAME|PATH", help=_model_help())
     p.add_argument("--threshold", action="append", metavar="[NAME=]P",
                    help="decide with this probability threshold instead of the model's own: 0.6 for every "
@@ -762,11 +793,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f'{what}JSON Lines: {{"text": ..., "techniques": [...], "doc_id": optional}}')
         q.add_argument(f"--{prefix}csv", metavar="FILE",
                        help=f"{what}CSV with columns text, techniques (';'-separated) and optional doc_id")
+        q.add_argument(f"--{prefix}label-studio", metavar="FILE",
+                       help=f"{what}Label Studio JSON export (Export > JSON): tasks with span labels; per task, "
+                            "the ground-truth annotation, else the latest not cancelled")
+        q.add_argument(f"--{prefix}doccano", metavar="FILE",
+                       help=f'{what}doccano JSONL export: {{"text": ..., "label": [[start, end, "Label"], ...]}}')
         if not prefix:
             q.add_argument("--semeval2021", metavar="FILE",
                            help="SemEval-2021 Task 6 subtask-1 meme file (JSON array of id, labels, text)")
             q.add_argument("--skip-bad-spans", action="store_true",
-                           help="skip (and report) spans whose offsets fall outside their article")
+                           help="skip (and report) spans whose offsets fall outside their article or text")
             q.add_argument("--skip-bad-rows", action="store_true",
                            help="--jsonl, --csv: skip (and report) malformed rows (invalid JSON, too few or "
                                 "too many fields, a missing field, empty text) instead of stopping")
@@ -825,6 +861,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "per-technique figures, known failures); for a model folder, what its metadata records")
     p.add_argument("--model", metavar="NAME|PATH", help=_model_help("with --thresholds or --card: "))
     p.set_defaults(func=cmd_techniques)
+
+    p = sub.add_parser("label-studio-config", help="print the Label Studio labelling config of the 14 techniques",
+                       description="Print the Label Studio labelling config (XML) of the 14 techniques: paste it "
+                                   "into a project's Settings > Labeling Interface > Code, then import the tasks "
+                                   "`propdetect analyze --format label-studio` writes.")
+    p.set_defaults(func=cmd_label_studio_config)
     return parser
 
 

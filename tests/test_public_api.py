@@ -19,6 +19,8 @@ PUBLIC = {
     "train", "SentenceClassifier",
     # labelled data
     "load_documents", "read_ptc", "read_jsonl", "read_csv", "read_semeval2021", "LabelledDocument", "CorpusReport",
+    # annotation tools
+    "read_label_studio", "read_doccano", "label_studio_tasks", "label_studio_config",
     # errors and version
     "DataError", "UnknownTechniqueError", "ModelError", "ModelFormatError", "ModelVersionError", "__version__",
 }
@@ -28,6 +30,8 @@ NEW_IN_0_2 = [
     propdetect.SentenceClassifier, propdetect.SentenceClassifier.from_detector, propdetect.to_frame,
     propdetect.Analysis.to_frame, propdetect.load_documents, propdetect.read_ptc, propdetect.read_jsonl,
     propdetect.read_csv, propdetect.read_semeval2021, propdetect.Detector.iter_detect,
+    propdetect.read_label_studio, propdetect.read_doccano, propdetect.label_studio_tasks,
+    propdetect.label_studio_config,
 ]
 
 
