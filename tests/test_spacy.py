@@ -110,7 +110,11 @@ def test_config_model_thresholds_and_key():
         spacy.blank("en").add_pipe("propdetect", config={"thresholds": {"loaded_language": 2.0}})
 
 
-def test_nlp_pipe_in_two_processes_matches_one(nlp):
+@pytest.mark.parametrize("model", ["fast", "accurate"])
+def test_nlp_pipe_in_two_processes_matches_one(model):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("propdetect", config={"model": model})
+    nlp(TEXTS[0])  # the model has run in this process before the workers are forked
     one = [_summary(d) for d in nlp.pipe(TEXTS * 3)]
     two = [_summary(d) for d in nlp.pipe(TEXTS * 3, n_process=2, batch_size=2)]
     assert two == one
