@@ -161,3 +161,13 @@ def test_displacy_renders_the_spans(nlp):
     for span in doc.spans["propaganda"]:
         assert span.label_ in html
     assert "traitors" in html
+
+
+def test_a_saved_pipeline_loads_with_its_config(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("propdetect", config={"thresholds": {"doubt": 0.3}})
+    nlp.to_disk(tmp_path / "pipeline")
+    again = spacy.load(tmp_path / "pipeline")
+    assert again.pipe_names == ["propdetect"]
+    assert again.get_pipe("propdetect").detector.thresholds["doubt"] == 0.3
+    assert _summary(again(TEXTS[2])) == _summary(nlp(TEXTS[2]))
