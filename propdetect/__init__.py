@@ -15,6 +15,8 @@ Techniques
 Train
     ``train(examples, config)``           labelled sentences -> :class:`Detector`
     ``SentenceClassifier``                the same training as a scikit-learn estimator
+Label next
+    ``suggest(texts, n)``, ``Suggestion``   the sentences whose labels would teach the model most
 Labelled data
     ``load_documents(source, format)``    a file, PTC folder, DataFrame, dataset or dicts -> documents
     ``read_ptc``, ``read_jsonl``, ``read_csv``, ``read_semeval2021``    the readers it dispatches to
@@ -68,6 +70,10 @@ True
 True
 >>> propdetect.label_studio_tasks([analysis], [text])[0]["data"]["text"] == text
 True
+>>> [s.rank for s in propdetect.suggest(["Rain. These evil traitors lie!"], n=2)]
+[1, 2]
+>>> isinstance(propdetect.suggest(["Rain."], n=1)[0], propdetect.Suggestion)
+True
 >>> try:
 ...     propdetect.load_documents("corpus.xml")
 ... except propdetect.DataError as exc:
@@ -109,6 +115,7 @@ from ._frame import to_frame
 from ._html import render_html
 from ._persist import ModelError, ModelFormatError, ModelVersionError
 from ._results import Analysis, Sentence
+from ._suggest import Suggestion, suggest
 from ._taxonomy import TECHNIQUE_IDS, TECHNIQUES, Technique, UnknownTechniqueError, technique
 from ._train import train
 
@@ -138,6 +145,7 @@ __all__ = [
     "ModelVersionError",
     "Sentence",
     "SentenceClassifier",
+    "Suggestion",
     "TECHNIQUES",
     "TECHNIQUE_IDS",
     "Technique",
@@ -154,6 +162,7 @@ __all__ = [
     "read_ptc",
     "read_semeval2021",
     "render_html",
+    "suggest",
     "technique",
     "to_frame",
     "train",

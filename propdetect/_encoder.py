@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,23 @@ __all__ = ["EncoderScorer", "TokenScores", "encoder_threads", "length_batches", 
 #: make forking it unsafe: propdetect._pool reads it (through sys.modules) and then
 #: starts fresh worker processes instead of forking this one.
 sessions_started = False
+
+# Every scorer of this process, for _close_before_fork.
+_scorers: weakref.WeakSet = weakref.WeakSet()
+
+
+def _close_before_fork() -> None:
+    """Drop this process's onnxruntime sessions before it forks: a session's native
+    threads may hold a lock that the child's own session then waits for forever (spaCy's
+    ``nlp.pipe(n_process=2)`` forks the process that ran the accurate model: about one
+    run in two hung on 2 cores). The parent makes its sessions again on next use (each
+    scorer does, per process id); a session still running in another thread is kept."""
+    for scorer in list(_scorers):
+        scorer._session = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(before=_close_before_fork)
 
 # Sentences per onnxruntime call: at most _BATCH, and a new batch starts when a
 # sentence is longer than _SPREAD times the batch's first (shortest) one plus
@@ -109,6 +127,7 @@ class EncoderScorer:
         self._session: Any = None
         self._pid = -1
         self._lock = threading.Lock()
+        _scorers.add(self)
 
     @classmethod
     def from_folder(cls, folder: str | os.PathLike[str], config: Mapping[str, Any]) -> EncoderScorer:

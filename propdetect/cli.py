@@ -1,7 +1,7 @@
 """Command line: a thin shell over the library.
 
-``propdetect analyze`` runs the main job; ``train`` and ``evaluate`` wrap the
-training and evaluation code. Results go to stdout (or ``-o``), progress and
+``propdetect analyze`` runs the main job; ``suggest``, ``train`` and ``evaluate`` wrap the
+suggestion, training and evaluation code. Results go to stdout (or ``-o``), progress and
 messages to stderr. Exit status: 0 success, 1 some input failed, 2 usage or data
 error (a message, never a traceback), 130 after Ctrl-C, 143 after SIGTERM.
 """
@@ -478,6 +478,78 @@ def _analyze_run(args: argparse.Namespace, jobs: int, det, model, records, out, 
     return EXIT_INPUT_ERROR if summary.errors or earlier_errors else EXIT_OK
 
 
+# -- suggest ---------------------------------------------------------------------
+def _skip_keys(paths: Sequence[str] | None) -> list[tuple[str, int, int]]:
+    """``(doc_id, start, end)`` of every record of the ``--skip`` files (earlier
+    ``propdetect suggest`` output, or any JSON Lines with those three fields)."""
+    keys: list[tuple[str, int, int]] = []
+    for name in paths or ():
+        try:
+            lines = Path(name).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"--skip {name}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                keys.append((str(rec["doc_id"]), int(rec["start"]), int(rec["end"])))
+            except (ValueError, KeyError, TypeError):
+                raise CliError(f"--skip {name}:{lineno}: not a record with doc_id, start and end "
+                               "(as propdetect suggest writes)") from None
+    return keys
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """Rank the sentences of the inputs by how much a label would teach the model;
+    write the best ``--n`` as JSON Lines, one suggestion per line, best first."""
+    from ._report import model_fields
+    from ._stream import Document, InputError, iter_records
+    from ._suggest import suggest
+
+    encoding, jobs = _analyze_options(args)
+    if args.n < 1:
+        raise CliError("--n must be at least 1")
+    thresholds = _threshold_specs(args.threshold)
+    _check_analyze_output(args)
+    skip = _skip_keys(args.skip)
+    det = _with_thresholds(_load_detector(args.model), thresholds)
+    docs: list[Document] = []
+    errors = 0
+    for rec in iter_records(args.files or ["-"], input_format=args.input_format, text_field=args.text_field,
+                            encoding=encoding, errors=args.errors):
+        if isinstance(rec, InputError):
+            errors += 1
+            _err(rec.message())
+        else:
+            docs.append(rec)
+    ids = [str(d.fields[args.id_field]) if args.id_field in d.fields else d.label for d in docs]
+    from collections import Counter
+
+    repeated = [i for i, c in Counter(ids).items() if c > 1]
+    if repeated:
+        raise CliError(f"document id {repeated[0]!r} is given to more than one document: "
+                       f"give each its own {args.id_field!r} field (or --id-field NAME)")
+    picks = suggest([d.text for d in docs], args.n, model=det, ids=ids, skip=skip, n_jobs=jobs)
+    by_id = dict(zip(ids, docs))
+    model = model_fields(det)
+    out = _open_out(args.output)
+    try:
+        for p in picks:
+            doc = by_id[p.doc_id]
+            where = {"source": doc.source, **({"line": doc.line} if doc.line is not None else {})}
+            _write_line(out, json.dumps({**p.to_dict(), **where, **model}, ensure_ascii=False))
+        out.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    _err(f"{len(picks)} suggestions from {len(docs)} documents" + (f", {errors} unreadable input(s)" if errors else ""))
+    return EXIT_INPUT_ERROR if errors else EXIT_OK
+
+
 # -- train -----------------------------------------------------------------------
 _DATA_HELP = ("--articles DIR --labels PATH, --jsonl FILE, --csv FILE, --semeval2021 FILE, --label-studio FILE or "
               "--doccano FILE")
@@ -850,6 +922,38 @@ def build_parser() -> argparse.ArgumentParser:
                         "or markdown tables")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "suggest", help="rank unlabelled sentences by how much a label would teach the model",
+        description="Score every sentence of the inputs and write, best first, the --n sentences whose "
+                    "labels would teach the model most: probabilities near a decision threshold, spread over "
+                    "techniques and documents, near-copies left out. One JSON Lines record per sentence: "
+                    "doc_id, start and end (offsets into the document), text, the model's scores, techniques "
+                    "and evidence, rank, priority and why (the decision it is unsure of).")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="text files (one document each), *.jsonl files (one document per line), directories "
+                        "(their *.txt and *.jsonl files); none or '-' reads stdin")
+    p.add_argument("--n", type=int, default=200, metavar="N", help="how many sentences to suggest (default: 200)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    p.add_argument("--model", metavar="NAME|PATH", help=_model_help())
+    p.add_argument("--threshold", action="append", metavar="[NAME=]P",
+                   help="rank by closeness to this threshold instead of the model's own (as for analyze)")
+    p.add_argument("--skip", action="append", metavar="FILE",
+                   help="never suggest the sentences of this JSON Lines file (earlier suggest output: its "
+                        "doc_id, start, end); repeatable")
+    p.add_argument("--id-field", default="id", metavar="NAME",
+                   help="JSON Lines field holding the document id (default: id); without it a document's id "
+                        "is FILE or FILE:LINE")
+    p.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
+                   help="as for analyze: auto (default), text or jsonl")
+    p.add_argument("--text-field", default="text", metavar="NAME",
+                   help="JSON Lines field holding the text (default: text)")
+    p.add_argument("--encoding", default="utf-8", metavar="ENC", help="encoding of the input (default: utf-8)")
+    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
+                   help="strict (default): an undecodable input is reported and left out; replace: U+FFFD")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="worker processes scoring the inputs (default: 1; -1: every core)")
+    p.set_defaults(func=cmd_suggest, batch_size=None)
 
     p = sub.add_parser("techniques", help="list the 14 techniques (--thresholds: the model's thresholds; "
                                           "--card: its model card)")

@@ -23,7 +23,7 @@ def test_cli_reference_names_every_command_and_option():
     text = _hooks().cli_reference()
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-    assert set(sub.choices) >= {"analyze", "train", "evaluate", "techniques", "label-studio-config"}
+    assert set(sub.choices) >= {"analyze", "train", "evaluate", "techniques", "label-studio-config", "suggest"}
     for name, p in sub.choices.items():
         assert f"## propdetect {name}" in text
         for action in p._actions:

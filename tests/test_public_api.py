@@ -17,6 +17,8 @@ PUBLIC = {
     "TECHNIQUES", "TECHNIQUE_IDS", "Technique", "technique",
     # train
     "train", "SentenceClassifier",
+    # label next
+    "suggest", "Suggestion",
     # labelled data
     "load_documents", "read_ptc", "read_jsonl", "read_csv", "read_semeval2021", "LabelledDocument", "CorpusReport",
     # annotation tools
@@ -31,7 +33,7 @@ NEW_IN_0_2 = [
     propdetect.Analysis.to_frame, propdetect.load_documents, propdetect.read_ptc, propdetect.read_jsonl,
     propdetect.read_csv, propdetect.read_semeval2021, propdetect.Detector.iter_detect,
     propdetect.read_label_studio, propdetect.read_doccano, propdetect.label_studio_tasks,
-    propdetect.label_studio_config,
+    propdetect.label_studio_config, propdetect.suggest,
 ]
 
 
