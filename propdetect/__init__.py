@@ -15,16 +15,14 @@ Techniques
 Train
     ``train(examples, config)``           labelled sentences -> :class:`Detector`
     ``SentenceClassifier``                the same training as a scikit-learn estimator
-Label next
-    ``suggest(texts, n)``, ``Suggestion``   the sentences whose labels would teach the model most
 Labelled data
     ``load_documents(source, format)``    a file, PTC folder, DataFrame, dataset or dicts -> documents
     ``read_ptc``, ``read_jsonl``, ``read_csv``, ``read_semeval2021``    the readers it dispatches to
     ``LabelledDocument``, ``CorpusReport``   what they return
-Annotation tools
-    ``read_label_studio``, ``read_doccano``      their exports -> labelled documents
-    ``label_studio_tasks(analyses, texts)``      the model's spans as Label Studio pre-annotations
-    ``label_studio_config()``                    the Label Studio labelling config of the 14 techniques
+The annotation loop
+    ``suggest(texts, n)``, ``Suggestion``          the sentences whose labels would teach the model most
+    ``read_label_studio``, ``read_doccano``        annotation tools' exports -> labelled documents
+    ``label_studio_tasks``, ``label_studio_config``   pre-annotations and the labelling config for Label Studio
 Errors and version
     ``DataError``, ``UnknownTechniqueError``, ``ModelError`` (``ModelFormatError``, ``ModelVersionError``),
     ``__version__``

@@ -953,7 +953,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="strict (default): an undecodable input is reported and left out; replace: U+FFFD")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="worker processes scoring the inputs (default: 1; -1: every core)")
-    p.set_defaults(func=cmd_suggest, batch_size=None)
+    # a suggestion file is quick to make again: -o replaces it (analyze refuses without --force)
+    p.set_defaults(func=cmd_suggest, batch_size=None, resume=False, force=True)
 
     p = sub.add_parser("techniques", help="list the 14 techniques (--thresholds: the model's thresholds; "
                                           "--card: its model card)")
