@@ -127,7 +127,7 @@ def test_dask_600(benchmark, corpus, detector, record) -> None:
 
 def _analyze(src: Path, out: Path, jobs: int) -> None:
     cmd = [sys.executable, "-m", "propdetect.cli", "analyze", "--format", "jsonl", "--jobs", str(jobs),
-           "--no-progress", "-o", str(out), str(src)]
+           "--no-progress", "--force", "-o", str(out), str(src)]  # rounds replace the file
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -167,7 +167,7 @@ def test_rss_12mb_line(benchmark, tmp_path, record) -> None:
 
     def run() -> None:
         cmd = [sys.executable, "-m", "propdetect.cli", "analyze", "--format", "jsonl", "--no-progress",
-               "-o", str(out), str(src)]
+               "--force", "-o", str(out), str(src)]  # rounds replace the file
         with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as child:
             peak_main, peak_tree = _peak_rss(child)
         assert child.returncode == 0

@@ -81,7 +81,7 @@ def _peak_rss(child: subprocess.Popen) -> tuple[int, int]:
 
 def _stream(src: Path, out: Path) -> dict:
     cmd = [sys.executable, "-m", "propdetect.cli", "analyze", "--format", "jsonl", "--jobs", str(JOBS),
-           "-o", str(out), str(src)]
+           "--force", "-o", str(out), str(src)]  # rounds replace the file
     err_path = out.with_suffix(".stderr")
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
