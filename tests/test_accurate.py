@@ -209,3 +209,11 @@ def test_estimator_pickle_keeps_the_accurate_model(tiny_accurate):
     assert again.detector_._encoder.scorer.threads is None  # all cores in the calling process
     sents = ["These traitors lie.", "The museum opens at nine."]
     np.testing.assert_array_equal(again.predict_proba(sents), clf.predict_proba(sents))
+
+
+def test_the_bundled_models_share_the_linear_weights():
+    """The accurate model's linear half is the bundled fast model: read once per process."""
+    fast, accurate = propdetect.Detector.load("fast"), propdetect.Detector.load("accurate")
+    assert set(fast._arrays) == set(accurate._arrays)
+    assert all(fast._arrays[k] is accurate._arrays[k] for k in fast._arrays)
+    assert propdetect.Detector.load("ptc2020") is fast
