@@ -317,7 +317,7 @@ def _analyze_options(args: argparse.Namespace) -> tuple[str, int]:
         raise CliError(f"--encoding: {exc}") from None
 
 
-def _check_analyze_output(args: argparse.Namespace) -> None:
+def _check_output_not_an_input(args: argparse.Namespace) -> None:
     """``-o`` must not be an input (a file, a file of an input folder, the model)."""
     from ._stream import STDIN
 
@@ -328,6 +328,12 @@ def _check_analyze_output(args: argparse.Namespace) -> None:
 
     inputs = [(name, member) for name in (args.files or [STDIN])]
     _check_not_an_input("-o", args.output, [*inputs, (args.model or "", _existing)])
+
+
+def _check_analyze_output(args: argparse.Namespace) -> None:
+    """``analyze``'s ``-o``: not an input, and a non-empty file only with
+    ``--resume`` (go on with it) or ``--force`` (replace it)."""
+    _check_output_not_an_input(args)
     to_file = args.output is not None and args.output != "-"
     if args.resume:
         if not to_file:
@@ -511,7 +517,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise CliError("--n must be at least 1")
     thresholds = _threshold_specs(args.threshold)
-    _check_analyze_output(args)
+    _check_output_not_an_input(args)  # a suggestion file is quick to make again: -o replaces it
     skip = _skip_keys(args.skip)
     det = _with_thresholds(_load_detector(args.model), thresholds)
     docs: list[Document] = []
@@ -815,9 +821,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Analyse each input document and write one result per document as it goes. "
                     "An input that cannot be read becomes an error record (exit status 1); "
                     "the others are still analysed.")
-    p.add_argument("files", nargs="*", metavar="FILE",
-                   help="text files (one document each), *.jsonl files (one document per line), directories "
-                        "(their *.txt and *.jsonl files, in name order); none or '-' reads stdin")
+    def add_input_args(q: argparse.ArgumentParser, *, fields: str, undecodable: str) -> None:
+        """The inputs of ``analyze`` and ``suggest``, read by :func:`~propdetect._stream.iter_records`."""
+        q.add_argument("files", nargs="*", metavar="FILE",
+                       help="text files (one document each), *.jsonl files (one document per line), directories "
+                            "(their *.txt and *.jsonl files, in name order); none or '-' reads stdin")
+        q.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
+                       help="auto (default): *.jsonl files are JSON Lines, other files and stdin are text; "
+                            "jsonl: every input (stdin too) is JSON Lines; text: every file is one document")
+        q.add_argument("--text-field", default="text", metavar="NAME",
+                       help=f"JSON Lines field holding the text (default: text){fields}")
+        q.add_argument("--encoding", default="utf-8", metavar="ENC",
+                       help="encoding of the input (default: utf-8), e.g. latin-1, cp1252")
+        q.add_argument("--errors", choices=("strict", "replace"), default="strict",
+                       help=f"strict (default): an undecodable input {undecodable}; "
+                            "replace: undecodable bytes become U+FFFD")
+
+    add_input_args(p, fields="; other fields are copied to the output", undecodable="becomes an error record")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--format", choices=("text", "jsonl", "csv", "html", "label-studio"), default="text",
                    help="text: flagged sentences and a summary (default); jsonl: one JSON object per document; "
@@ -833,16 +853,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "technique and the propaganda flag, NAME=0.6 for one technique (an id or any name "
                         "`propdetect techniques` lists) or propaganda=0.6 for the flag; repeatable; higher "
                         "means fewer, surer flags")
-    p.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
-                   help="auto (default): *.jsonl files are JSON Lines, other files and stdin are text; "
-                        "jsonl: every input (stdin too) is JSON Lines; text: every file is one document")
-    p.add_argument("--text-field", default="text", metavar="NAME",
-                   help="JSON Lines field holding the text (default: text); other fields are copied to the output")
-    p.add_argument("--encoding", default="utf-8", metavar="ENC",
-                   help="encoding of the input (default: utf-8), e.g. latin-1, cp1252")
-    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                   help="strict (default): an undecodable input becomes an error record; "
-                        "replace: undecodable bytes become U+FFFD")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="worker processes (default: 1; -1: every core)")
     p.add_argument("--batch-size", type=int, default=None, metavar="N",
@@ -930,9 +940,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "techniques and documents, near-copies left out. One JSON Lines record per sentence: "
                     "doc_id, start and end (offsets into the document), text, the model's scores, techniques "
                     "and evidence, rank, priority and why (the decision it is unsure of).")
-    p.add_argument("files", nargs="*", metavar="FILE",
-                   help="text files (one document each), *.jsonl files (one document per line), directories "
-                        "(their *.txt and *.jsonl files); none or '-' reads stdin")
+    add_input_args(p, fields="", undecodable="is reported and left out")
     p.add_argument("--n", type=int, default=200, metavar="N", help="how many sentences to suggest (default: 200)")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--model", metavar="NAME|PATH", help=_model_help())
@@ -944,17 +952,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-field", default="id", metavar="NAME",
                    help="JSON Lines field holding the document id (default: id); without it a document's id "
                         "is FILE or FILE:LINE")
-    p.add_argument("--input-format", choices=("auto", "text", "jsonl"), default="auto",
-                   help="as for analyze: auto (default), text or jsonl")
-    p.add_argument("--text-field", default="text", metavar="NAME",
-                   help="JSON Lines field holding the text (default: text)")
-    p.add_argument("--encoding", default="utf-8", metavar="ENC", help="encoding of the input (default: utf-8)")
-    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                   help="strict (default): an undecodable input is reported and left out; replace: U+FFFD")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="worker processes scoring the inputs (default: 1; -1: every core)")
-    # a suggestion file is quick to make again: -o replaces it (analyze refuses without --force)
-    p.set_defaults(func=cmd_suggest, batch_size=None, resume=False, force=True)
+    p.set_defaults(func=cmd_suggest, batch_size=None)
 
     p = sub.add_parser("techniques", help="list the 14 techniques (--thresholds: the model's thresholds; "
                                           "--card: its model card)")
